@@ -248,20 +248,15 @@ var envRef = regexp.MustCompile(`\$\$|\$\{([^}]*)\}`)
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // text returns a scalar's value with ${VAR} expanded (and $$ for a literal
-// $). ok is false when the value is missing, of the wrong type or refers to
-// an unset variable (an error has been recorded then, except for null).
-func (d *decoder) text(n *yaml.Node, key string, secret bool) (string, bool) {
-	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || n.Tag == "!!bool" || n.Tag == "!!binary" {
-		if n.Tag != "!!null" {
-			what := kindName(n)
-			if secret {
-				what = "a " + strings.TrimPrefix(strings.TrimPrefix(what, "a "), "an ")
-				if n.Kind == yaml.ScalarNode {
-					what = "a non-string value"
-				}
-			}
-			d.errorf(n, key, "expected a string, got %s", what)
-		}
+// $). ok is false when the value is missing (null), of the wrong type or
+// refers to an unset variable; an error has been recorded then, except for
+// null, which the caller judges. want names the expected type for messages.
+func (d *decoder) text(n *yaml.Node, key, want string) (string, bool) {
+	if n.Tag == "!!null" {
+		return "", false
+	}
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!bool" || n.Tag == "!!binary" {
+		d.errorf(n, key, "expected %s, got %s", want, kindName(n))
 		return "", false
 	}
 	ok := true
@@ -287,7 +282,7 @@ func (d *decoder) text(n *yaml.Node, key string, secret bool) (string, bool) {
 
 func (d *decoder) str(dst *string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
-		if s, ok := d.text(n, key, false); ok {
+		if s, ok := d.text(n, key, "a string"); ok {
 			*dst = s
 		}
 	}
@@ -295,7 +290,7 @@ func (d *decoder) str(dst *string) func(*yaml.Node, string) {
 
 func (d *decoder) duration(dst **time.Duration) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
-		s, ok := d.text(n, key, false)
+		s, ok := d.text(n, key, "a duration such as 30s or 5m")
 		if !ok {
 			if n.Tag == "!!null" {
 				d.errorf(n, key, "expected a duration such as 30s or 5m, got nothing")
@@ -314,7 +309,7 @@ func (d *decoder) duration(dst **time.Duration) func(*yaml.Node, string) {
 
 func (d *decoder) number(dst **float64) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
-		s, ok := d.text(n, key, false)
+		s, ok := d.text(n, key, "a number")
 		if !ok {
 			if n.Tag == "!!null" {
 				d.errorf(n, key, "expected a number, got nothing")
@@ -449,7 +444,7 @@ func (d *decoder) account(n *yaml.Node, path string, defs Defaults) (Account, bo
 	}
 	spec, known := registry.Lookup(a.Provider)
 	switch {
-	case providerNode == nil:
+	case providerNode == nil || a.Provider == "":
 		d.errorf(n, join(path, "provider"), "missing; one of %s", strings.Join(registry.IDs(), ", "))
 	case a.Provider != "" && !known:
 		d.errorf(providerNode, join(path, "provider"), "unknown provider %q; one of %s", a.Provider, strings.Join(registry.IDs(), ", "))
@@ -534,7 +529,7 @@ func (d *decoder) credentials(account, n *yaml.Node, path string, spec providers
 			continue
 		}
 		lines[base] = k.Line
-		s, ok := d.text(v, key, true)
+		s, ok := d.text(v, key, "a string")
 		if !ok {
 			if v.Tag == "!!null" {
 				d.errorf(v, key, "is empty")

@@ -4,6 +4,7 @@ package rtisms
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -171,7 +172,7 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	}
 	var body struct {
 		AccessToken    string           `json:"access_token"`
-		ValidityPeriod providers.Amount `json:"validity_period"`
+		ValidityPeriod json.RawMessage `json:"validity_period"`
 	}
 	if err := resp.DecodeJSON(&body); err != nil {
 		// Never quote this body: it may hold a token.
@@ -180,9 +181,12 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	if body.AccessToken == "" {
 		return "", 0, providers.Errorf(providers.ReasonBadResponse, `%s: no access_token in the answer`, resp.Op)
 	}
+	// validity_period is documented as a string of seconds; a number is
+	// accepted too. Without a readable one the token is used once.
 	var validity time.Duration
-	if body.ValidityPeriod.Set && body.ValidityPeriod.Value > 0 {
-		validity = time.Duration(body.ValidityPeriod.Value * float64(time.Second))
+	var secs providers.Amount
+	if json.Unmarshal(body.ValidityPeriod, &secs) == nil && secs.Set && secs.Value > 0 {
+		validity = time.Duration(secs.Value * float64(time.Second))
 	}
 	return body.AccessToken, validity, nil
 }
