@@ -67,6 +67,8 @@ type Options struct {
 	UserAgent string
 	// Now is the clock (tests).
 	Now func() time.Time
+	// Lookup finds a provider by id; default registry.Lookup (tests use fakes).
+	Lookup func(id string) (providers.Spec, bool)
 }
 
 // Collector implements prometheus.Collector for the configured accounts.
@@ -94,6 +96,9 @@ func New(opts Options) *Collector {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Lookup == nil {
+		opts.Lookup = registry.Lookup
 	}
 	return &Collector{opts: opts, sem: make(chan struct{}, opts.MaxConcurrency)}
 }
@@ -130,7 +135,7 @@ func (c *Collector) Apply(cfg *config.Config) error {
 			next = append(next, prev)
 			continue
 		}
-		spec, ok := registry.Lookup(ac.Provider)
+		spec, ok := c.opts.Lookup(ac.Provider)
 		if !ok {
 			return fmt.Errorf("account %q: unknown provider %q", ac.Name, ac.Provider)
 		}
@@ -189,7 +194,7 @@ type scrape struct {
 }
 
 func (s scrape) Describe(ch chan<- *prometheus.Desc) { s.c.Describe(ch) }
-func (s scrape) Collect(ch chan<- prometheus.Metric)  { s.c.collect(s.ctx, ch) }
+func (s scrape) Collect(ch chan<- prometheus.Metric) { s.c.collect(s.ctx, ch) }
 
 func (c *Collector) collect(ctx context.Context, ch chan<- prometheus.Metric) {
 	accounts := c.snapshot()
