@@ -178,4 +178,3 @@ func serveSimulator(sim *simulator.Simulator) (string, func(), error) {
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
-

@@ -171,7 +171,7 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		return "", 0, err
 	}
 	var body struct {
-		AccessToken    string           `json:"access_token"`
+		AccessToken    string          `json:"access_token"`
 		ValidityPeriod json.RawMessage `json:"validity_period"`
 	}
 	if err := resp.DecodeJSON(&body); err != nil {
