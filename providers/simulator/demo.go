@@ -17,10 +17,10 @@ const (
 // balances fall slowly, so that graphs of spend have something to show.
 func Demo() *Simulator {
 	s := New()
-	s.AddRTI(DemoRTIClientID, DemoRTIClientSecret, Account{Balance: 457, DrainPerSecond: 0.002})
-	s.AddD7(DemoD7Token, Account{Balance: 99.9999999, DrainPerSecond: 0.0002})
+	s.AddRTI(DemoRTIClientID, DemoRTIClientSecret, Account{Balance: 457, DrainPerSecond: 0.0002})
+	s.AddD7(DemoD7Token, Account{Balance: 99.9999999, DrainPerSecond: 0.00005})
 	s.AddD7(DemoD7LowToken, Account{Balance: 4.2})
-	s.AddSMSOnlineGH(DemoGHQuantityKey, Account{Balance: 2432, DrainPerSecond: 0.01, Model: "quantity"})
+	s.AddSMSOnlineGH(DemoGHQuantityKey, Account{Balance: 2432, Model: "quantity"})
 	s.AddSMSOnlineGH(DemoGHCurrencyKey, Account{Balance: 350, Model: "currency", CurrencyCode: "GHS", CurrencyName: "Ghana Cedi"})
 	return s
 }
