@@ -514,6 +514,7 @@ func (d *decoder) credentials(account, n *yaml.Node, path string, spec providers
 		d.errorf(n, path, "expected a mapping, got %s", kindName(n))
 		return nil
 	}
+	before := len(d.errs)
 	creds := map[string]Secret{}
 	lines := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -559,9 +560,8 @@ func (d *decoder) credentials(account, n *yaml.Node, path string, spec providers
 			return creds
 		}
 	}
-	if len(creds) == len(lines) && len(creds) > 0 || len(lines) == 0 { // no per-key error explains it
-		given := sortedKeys(creds)
-		d.errorf(n, path, "provider %s needs %s; got %s", spec.ID, want, orNothing(given))
+	if len(d.errs) == before { // no per-key error explains it
+		d.errorf(n, path, "provider %s needs %s; got %s", spec.ID, want, orNothing(sortedKeys(creds)))
 	}
 	return nil
 }
