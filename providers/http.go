@@ -124,6 +124,18 @@ func (r *Response) DecodeJSON(v any) error {
 	return nil
 }
 
+// DecodeJSONOK is the usual path of a JSON API: StatusError, then
+// ExpectContentType application/json, then DecodeJSON into v.
+func (r *Response) DecodeJSONOK(v any) error {
+	if err := r.StatusError(); err != nil {
+		return err
+	}
+	if err := r.ExpectContentType("application/json"); err != nil {
+		return err
+	}
+	return r.DecodeJSON(v)
+}
+
 // Snippet quotes the start of a body for an error message.
 func Snippet(b []byte) string {
 	const max = 80

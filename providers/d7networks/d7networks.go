@@ -42,12 +42,6 @@ func (c *Client) Balance(ctx context.Context) (providers.Balance, error) {
 	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
 		return providers.Balance{}, providers.Errorf(providers.ReasonAuth, "%s: token rejected: HTTP %d%s", resp.Op, resp.Status, detailCode(resp.Body))
 	}
-	if err := resp.StatusError(); err != nil {
-		return providers.Balance{}, err
-	}
-	if err := resp.ExpectContentType("application/json"); err != nil {
-		return providers.Balance{}, err
-	}
 	// The documented answer is {"balance": 99.9999999}; a third-party type
 	// shows {"data":{"balance":…}}, accepted too.
 	var body struct {
@@ -56,7 +50,7 @@ func (c *Client) Balance(ctx context.Context) (providers.Balance, error) {
 			Balance *providers.Amount `json:"balance"`
 		} `json:"data"`
 	}
-	if err := resp.DecodeJSON(&body); err != nil {
+	if err := resp.DecodeJSONOK(&body); err != nil {
 		return providers.Balance{}, err
 	}
 	amount := body.Balance

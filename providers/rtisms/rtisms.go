@@ -83,16 +83,10 @@ func (c *Client) Balance(ctx context.Context) (providers.Balance, error) {
 				"%s: fresh access token rejected: HTTP 401", resp.Op)
 		}
 	}
-	if err := resp.StatusError(); err != nil {
-		return providers.Balance{}, err
-	}
-	if err := resp.ExpectContentType("application/json"); err != nil {
-		return providers.Balance{}, err
-	}
 	var body struct {
 		Balance *providers.Amount `json:"balance"`
 	}
-	if err := resp.DecodeJSON(&body); err != nil {
+	if err := resp.DecodeJSONOK(&body); err != nil {
 		return providers.Balance{}, err
 	}
 	if body.Balance == nil || !body.Balance.Set {
