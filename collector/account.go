@@ -152,7 +152,6 @@ type Status struct {
 	LastError    string
 	Reason       providers.Reason
 	LastDuration time.Duration
-	Threshold    *float64
 }
 
 func (a *account) status() Status {
@@ -161,7 +160,6 @@ func (a *account) status() Status {
 	s := Status{
 		Name: a.cfg.Name, Provider: a.cfg.Provider, Attempted: a.attempted, Up: a.up,
 		LastSuccess: a.goodAt, LastError: a.lastErr, Reason: a.lastReason, LastDuration: a.lastDur,
-		Threshold: a.cfg.LowBalanceThreshold,
 	}
 	if a.good != nil {
 		b := *a.good

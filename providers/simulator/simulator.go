@@ -113,20 +113,6 @@ func (s *Simulator) AddRTI(clientID, secret string, a Account) {
 	s.rti[clientID] = &rtiClient{secret: secret, acct: &a}
 }
 
-// AddRTIToken issues a token for clientID directly, as if fetched earlier.
-func (s *Simulator) AddRTIToken(clientID, token string, validity time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokens[token] = rtiToken{clientID: clientID, expiry: s.now().Add(validity)}
-}
-
-// ExpireRTITokens invalidates every issued RTI-SMS token.
-func (s *Simulator) ExpireRTITokens() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokens = map[string]rtiToken{}
-}
-
 // AddD7 adds (or replaces) a D7 Networks account reachable with token.
 func (s *Simulator) AddD7(token string, a Account) {
 	s.mu.Lock()

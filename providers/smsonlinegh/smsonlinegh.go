@@ -111,20 +111,18 @@ func (c *Client) Balance(ctx context.Context) (providers.Balance, error) {
 }
 
 func handshakeError(resp *providers.Response, id int, label string) error {
+	known, auth := authHandshakes[id]
 	if label == "" {
-		label = "no label"
+		label = known
 	}
-	if known, ok := authHandshakes[id]; ok {
-		if label == "no label" {
-			label = known
-		}
+	if auth {
 		return providers.Errorf(providers.ReasonAuth, "%s: API key refused: handshake %d (%s), HTTP %d", resp.Op, id, label, resp.Status)
 	}
 	reason := providers.ReasonBadResponse
 	if resp.Status < 200 || resp.Status > 299 {
 		reason = providers.ReasonHTTPStatus
 	}
-	return providers.Errorf(reason, "%s: request refused: handshake %d (%s), HTTP %d", resp.Op, id, label, resp.Status)
+	return providers.Errorf(reason, "%s: request refused: handshake %d (%q), HTTP %d", resp.Op, id, label, resp.Status)
 }
 
 // parse reads the answer as JSON or XML, chosen by Content-Type (or by the
