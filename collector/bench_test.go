@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/config"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/d7networks"
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers/simulator"
 )
 
@@ -18,16 +20,16 @@ import (
 func simAccounts(sim *simulator.Simulator, url string, n int, hang bool, cacheTTL time.Duration) *config.Config {
 	cfg := &config.Config{}
 	add := func(name, token string, timeout time.Duration) {
-		cfg.Accounts = append(cfg.Accounts, config.Account{Name: name, Provider: "d7networks", BaseURL: url, Currency: "EUR",
+		cfg.Accounts = append(cfg.Accounts, config.Account{Name: name, Provider: "d7networks", BaseURL: simulator.BaseURL(url, "d7networks"), Currency: "EUR",
 			Timeout: timeout, CacheTTL: cacheTTL, MaxStale: time.Hour, Credentials: map[string]config.Secret{"token": config.Secret(token)}})
 	}
 	for i := 0; i < n; i++ {
 		tok := fmt.Sprintf("token-%d", i)
-		sim.AddD7(tok, simulator.Account{Balance: float64(i)})
+		sim.Add("d7networks", map[string]string{"token": tok}, providers.Wallet{Balance: float64(i)})
 		add(fmt.Sprintf("acct-%d", i), tok, 5*time.Second)
 	}
 	if hang {
-		sim.AddD7("hang", simulator.Account{Behavior: simulator.Hang})
+		sim.Add("d7networks", map[string]string{"token": "hang"}, providers.Wallet{Behavior: providers.Hang})
 		add("hanging", "hang", 200*time.Millisecond)
 	}
 	return cfg
@@ -39,7 +41,7 @@ func simAccounts(sim *simulator.Simulator, url string, n int, hang bool, cacheTT
 func BenchmarkColdScrape(b *testing.B) {
 	for _, hang := range []bool{false, true} {
 		b.Run(fmt.Sprintf("hanging=%v", hang), func(b *testing.B) {
-			sim := simulator.New()
+			sim := simulator.New([]providers.Spec{d7networks.Spec})
 			srv := httptest.NewServer(sim)
 			defer srv.Close()
 			defer sim.Close()
@@ -59,7 +61,7 @@ func BenchmarkColdScrape(b *testing.B) {
 
 // BenchmarkCachedScrape measures a scrape of 100 accounts served from cache.
 func BenchmarkCachedScrape(b *testing.B) {
-	sim := simulator.New()
+	sim := simulator.New([]providers.Spec{d7networks.Spec})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	c := New(Options{})
@@ -78,7 +80,7 @@ func BenchmarkCachedScrape(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if hits := sim.Hits("/messages/v1/balance"); hits != 100 {
+	if hits := sim.Hits("/d7networks/messages/v1/balance"); hits != 100 {
 		b.Fatalf("%d provider calls, want 100", hits)
 	}
 }

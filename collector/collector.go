@@ -6,7 +6,6 @@ package collector
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"reflect"
 	"sync"
@@ -34,7 +33,10 @@ var (
 		"Balance left on the provider account, in the given unit (currency: money in the given ISO currency; credits: messages or credits).",
 		balanceLabels, nil)
 	thresholdDesc = prometheus.NewDesc("sms_balance_low_threshold",
-		"Configured low_balance_threshold of the account, in the unit of sms_balance.",
+		"Configured low_balance_threshold of the account, in the unit of its main sms_balance.",
+		balanceLabels, nil)
+	creditLimitDesc = prometheus.NewDesc("sms_balance_credit_limit",
+		"Credit or overdraft limit of the provider account that may be spent beyond sms_balance, in the same unit.",
 		balanceLabels, nil)
 	upDesc = prometheus.NewDesc("sms_provider_up",
 		"1 if the latest balance refresh of the account succeeded, else 0.", labels, nil)
@@ -61,7 +63,8 @@ type Options struct {
 	// the account's cache_ttl, at least one second, and extended to a 429's
 	// Retry-After).
 	FailureTTL time.Duration
-	// Client is the HTTP client handed to providers.
+	// Client is the HTTP client handed to the providers of accounts without
+	// http_client_config.
 	Client *http.Client
 	// UserAgent is sent with provider requests.
 	UserAgent string
@@ -77,7 +80,7 @@ type Collector struct {
 	sem  chan struct{}
 
 	mu       sync.RWMutex
-	accounts []*account
+	accounts []*accountState
 }
 
 // New returns a Collector with no accounts; call Apply to give it some.
@@ -92,7 +95,7 @@ func New(opts Options) *Collector {
 		opts.FailureTTL = DefaultFailureTTL
 	}
 	if opts.Client == nil {
-		opts.Client = NewHTTPClient()
+		opts.Client = providers.NewDefaultClient()
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -103,32 +106,17 @@ func New(opts Options) *Collector {
 	return &Collector{opts: opts, sem: make(chan struct{}, opts.MaxConcurrency)}
 }
 
-// NewHTTPClient returns the HTTP client used for providers: the proxy from
-// the environment, bounded dials and idle connections kept for reuse.
-func NewHTTPClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   4,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}}
-}
-
 // Apply installs cfg's accounts. An account whose configuration did not
 // change keeps its cache, token and counters; removed accounts vanish. On
 // error nothing changes.
 func (c *Collector) Apply(cfg *config.Config) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	old := map[string]*account{}
+	old := map[string]*accountState{}
 	for _, a := range c.accounts {
 		old[a.cfg.Name] = a
 	}
-	next := make([]*account, 0, len(cfg.Accounts))
+	next := make([]*accountState, 0, len(cfg.Accounts))
 	for _, ac := range cfg.Accounts {
 		if prev, ok := old[ac.Name]; ok && sameAccount(prev.cfg, ac) {
 			prev.cfg.Line = ac.Line
@@ -139,19 +127,28 @@ func (c *Collector) Apply(cfg *config.Config) error {
 		if !ok {
 			return fmt.Errorf("account %q: unknown provider %q", ac.Name, ac.Provider)
 		}
-		p, err := spec.New(providers.Account{
-			Name:           ac.Name,
-			BaseURL:        ac.BaseURL,
-			Currency:       ac.Currency,
-			ResponseFormat: ac.ResponseFormat,
-			Credentials:    ac.CredentialValues(),
-			Client:         c.opts.Client,
-			UserAgent:      c.opts.UserAgent,
+		client := c.opts.Client
+		if ac.HTTPClientConfig != nil {
+			var err error
+			if client, err = providers.NewClient(ac.HTTPClientConfig, ac.Name); err != nil {
+				return fmt.Errorf("account %q: %w", ac.Name, err)
+			}
+		}
+		secrets := newSecretSet(ac.SecretValues())
+		p, err := spec.New(providers.Settings{
+			Name:        ac.Name,
+			BaseURL:     ac.BaseURL,
+			Currency:    ac.Currency,
+			Credentials: ac.CredentialValues(),
+			Options:     ac.Options,
+			Client:      client,
+			UserAgent:   c.opts.UserAgent,
+			Secrets:     secrets,
 		})
 		if err != nil {
 			return fmt.Errorf("account %q: %w", ac.Name, err)
 		}
-		next = append(next, newAccount(ac, p))
+		next = append(next, newAccountState(ac, p, secrets))
 	}
 	c.accounts = next
 	return nil
@@ -162,15 +159,15 @@ func sameAccount(a, b config.Account) bool {
 	return reflect.DeepEqual(a, b)
 }
 
-func (c *Collector) snapshot() []*account {
+func (c *Collector) snapshot() []*accountState {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return append([]*account(nil), c.accounts...)
+	return append([]*accountState(nil), c.accounts...)
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{balanceDesc, thresholdDesc, upDesc, authDesc, requestsDesc, failuresDesc, durationDesc, lastSuccessDesc} {
+	for _, d := range []*prometheus.Desc{balanceDesc, thresholdDesc, creditLimitDesc, upDesc, authDesc, requestsDesc, failuresDesc, durationDesc, lastSuccessDesc} {
 		ch <- d
 	}
 }
@@ -198,10 +195,10 @@ func (s scrape) Collect(ch chan<- prometheus.Metric) { s.c.collect(s.ctx, ch) }
 
 func (c *Collector) collect(ctx context.Context, ch chan<- prometheus.Metric) {
 	accounts := c.snapshot()
-	late := c.refresh(ctx, accounts)
+	pending := c.refresh(ctx, accounts)
 	now := c.opts.Now()
 	for i, a := range accounts {
-		a.emit(ch, now, late[i])
+		a.emit(ch, now, pending[i])
 	}
 }
 
@@ -209,11 +206,11 @@ func (c *Collector) collect(ctx context.Context, ch chan<- prometheus.Metric) {
 // status; accounts not refreshed before ctx is done are marked down.
 func (c *Collector) Refresh(ctx context.Context) []Status {
 	accounts := c.snapshot()
-	late := c.refresh(ctx, accounts)
+	pending := c.refresh(ctx, accounts)
 	out := make([]Status, len(accounts))
 	for i, a := range accounts {
 		out[i] = a.status()
-		if late[i] {
+		if pending[i] {
 			out[i].Up = false
 			out[i].LastError = "not refreshed before the deadline"
 			out[i].Reason = providers.ReasonTimeout
@@ -235,15 +232,15 @@ func (c *Collector) Status() []Status {
 // refresh starts (or joins) a refresh for every due account, all in
 // parallel, and waits for them until ctx is done. It reports which accounts
 // were still refreshing then.
-func (c *Collector) refresh(ctx context.Context, accounts []*account) []bool {
-	late := make([]bool, len(accounts))
+func (c *Collector) refresh(ctx context.Context, accounts []*accountState) []bool {
+	pending := make([]bool, len(accounts))
 	now := c.opts.Now()
 	var wg sync.WaitGroup
 	for i, a := range accounts {
 		if !a.due(now) {
 			continue
 		}
-		done := a.sf.DoChan("refresh", func() (any, error) {
+		done := a.flight.DoChan("refresh", func() (any, error) {
 			c.refreshAccount(a)
 			return nil, nil
 		})
@@ -253,19 +250,19 @@ func (c *Collector) refresh(ctx context.Context, accounts []*account) []bool {
 			select {
 			case <-done:
 			case <-ctx.Done():
-				late[i] = true
+				pending[i] = true
 			}
 		}()
 	}
 	wg.Wait()
-	return late
+	return pending
 }
 
 // refreshAccount calls the provider once, unless another refresh made the
 // cache fresh in the meantime. It runs detached from any scrape, bounded by
 // the account's timeout, so that a scrape that gives up does not waste the
 // call: its result serves the next scrape.
-func (c *Collector) refreshAccount(a *account) {
+func (c *Collector) refreshAccount(a *accountState) {
 	if !a.due(c.opts.Now()) {
 		return
 	}
@@ -279,15 +276,15 @@ func (c *Collector) refreshAccount(a *account) {
 	a.record(bal, err, end.Sub(start), end, c.failureTTL(a), c.opts.Logger)
 }
 
-func (c *Collector) failureTTL(a *account) time.Duration {
+func (c *Collector) failureTTL(a *accountState) time.Duration {
 	return max(min(c.opts.FailureTTL, a.cfg.CacheTTL), time.Second)
 }
 
 // call runs the provider in its own goroutine so that one that ignores its
 // context or panics costs only its own account's refresh.
-func call(ctx context.Context, p providers.Provider, timeout time.Duration) (bal providers.Balance, err error) {
+func call(ctx context.Context, p providers.Provider, timeout time.Duration) ([]providers.Balance, error) {
 	type result struct {
-		bal providers.Balance
+		bal []providers.Balance
 		err error
 	}
 	done := make(chan result, 1)
@@ -297,7 +294,7 @@ func call(ctx context.Context, p providers.Provider, timeout time.Duration) (bal
 				done <- result{err: providers.Errorf(providers.ReasonBadResponse, "provider client panicked: %v", r)}
 			}
 		}()
-		b, err := p.Balance(ctx)
+		b, err := p.Balances(ctx)
 		done <- result{b, err}
 	}()
 	select {
@@ -307,42 +304,62 @@ func call(ctx context.Context, p providers.Provider, timeout time.Duration) (bal
 		}
 		return r.bal, r.err
 	case <-ctx.Done():
-		return providers.Balance{}, providers.Errorf(providers.ReasonTimeout, "no answer within %s", timeout)
+		return nil, providers.Errorf(providers.ReasonTimeout, "no answer within %s", timeout)
 	}
 }
 
-// emit sends the account's metrics; late means this scrape could not wait
-// for its refresh.
-func (a *account) emit(ch chan<- prometheus.Metric, now time.Time, late bool) {
+// emit sends the account's metrics; pending means this scrape could not wait
+// for its refresh. A metric that cannot be built (which validation at load
+// and at refresh should prevent) is reported on its own, never costing the
+// account's other metrics or other accounts.
+func (a *accountState) emit(ch chan<- prometheus.Metric, now time.Time, pending bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	name, prov := a.cfg.Name, a.cfg.Provider
-	fresh := a.up && !late
+	fresh := a.up && !pending
 	if a.good != nil && (fresh || (a.cfg.MaxStale > 0 && now.Sub(a.goodAt) <= a.cfg.CacheTTL+a.cfg.MaxStale)) {
-		ch <- prometheus.MustNewConstMetric(balanceDesc, prometheus.GaugeValue, a.good.Value, prov, name, a.good.Unit, a.good.Currency)
-		if t := a.cfg.LowBalanceThreshold; t != nil {
-			ch <- prometheus.MustNewConstMetric(thresholdDesc, prometheus.GaugeValue, *t, prov, name, a.good.Unit, a.good.Currency)
+		main := true
+		for _, b := range a.good {
+			desc := balanceDesc
+			if b.Kind == providers.KindCreditLimit {
+				desc = creditLimitDesc
+			}
+			send(ch, desc, prometheus.GaugeValue, b.Value, prov, name, b.Unit, b.Currency)
+			if t := a.cfg.LowBalanceThreshold; t != nil && main && b.Kind == providers.KindBalance {
+				send(ch, thresholdDesc, prometheus.GaugeValue, *t, prov, name, b.Unit, b.Currency)
+				main = false
+			}
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, b2f(fresh), prov, name)
-	ch <- prometheus.MustNewConstMetric(requestsDesc, prometheus.CounterValue, float64(a.requests), prov, name)
-	ch <- prometheus.MustNewConstMetric(authDesc, prometheus.CounterValue, float64(a.failures[providers.ReasonAuth]), prov, name)
+	up := 0.0
+	if fresh {
+		up = 1
+	}
+	send(ch, upDesc, prometheus.GaugeValue, up, prov, name)
+	send(ch, requestsDesc, prometheus.CounterValue, float64(a.requests), prov, name)
+	send(ch, authDesc, prometheus.CounterValue, float64(a.failures[providers.ReasonAuth]), prov, name)
 	for _, r := range providers.Reasons {
-		ch <- prometheus.MustNewConstMetric(failuresDesc, prometheus.CounterValue, float64(a.failures[r]), prov, name, string(r))
+		send(ch, failuresDesc, prometheus.CounterValue, float64(a.failures[r]), prov, name, string(r))
 	}
 	buckets := make(map[float64]uint64, len(durationBuckets))
 	for i, b := range durationBuckets {
 		buckets[b] = a.bucketCount[i]
 	}
-	ch <- prometheus.MustNewConstHistogram(durationDesc, a.durCount, a.durSum, buckets, prov, name)
+	if m, err := prometheus.NewConstHistogram(durationDesc, a.durCount, a.durSum, buckets, prov, name); err == nil {
+		ch <- m
+	} else {
+		ch <- prometheus.NewInvalidMetric(durationDesc, err)
+	}
 	if !a.goodAt.IsZero() {
-		ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, float64(a.goodAt.UnixNano())/1e9, prov, name)
+		send(ch, lastSuccessDesc, prometheus.GaugeValue, float64(a.goodAt.UnixNano())/1e9, prov, name)
 	}
 }
 
-func b2f(b bool) float64 {
-	if b {
-		return 1
+// send sends one const metric, or an invalid metric carrying the error.
+func send(ch chan<- prometheus.Metric, desc *prometheus.Desc, typ prometheus.ValueType, v float64, labels ...string) {
+	m, err := prometheus.NewConstMetric(desc, typ, v, labels...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(desc, err)
 	}
-	return 0
+	ch <- m
 }

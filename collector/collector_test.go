@@ -29,7 +29,7 @@ const exactWant = `
 # TYPE sms_balance gauge
 sms_balance{account="eur",currency="EUR",provider="fake",unit="currency"} 12.5
 sms_balance{account="sms",currency="",provider="fake",unit="credits"} 300
-# HELP sms_balance_low_threshold Configured low_balance_threshold of the account, in the unit of sms_balance.
+# HELP sms_balance_low_threshold Configured low_balance_threshold of the account, in the unit of its main sms_balance.
 # TYPE sms_balance_low_threshold gauge
 sms_balance_low_threshold{account="eur",currency="EUR",provider="fake",unit="currency"} 20
 # HELP sms_provider_auth_failures_total Balance refreshes rejected by the provider because of the credentials.

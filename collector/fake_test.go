@@ -17,7 +17,8 @@ import (
 // fake is a scriptable providers.Provider.
 type fake struct {
 	mu      sync.Mutex
-	bal     providers.Balance
+	bal     providers.Balance   // the one amount reported, unless bals is set
+	bals    []providers.Balance // every amount reported
 	err     error
 	calls   int
 	delay   time.Duration // honours ctx
@@ -38,10 +39,13 @@ func (f *fake) Calls() int {
 	return f.calls
 }
 
-func (f *fake) Balance(ctx context.Context) (providers.Balance, error) {
+func (f *fake) Balances(ctx context.Context) ([]providers.Balance, error) {
 	f.mu.Lock()
 	f.calls++
-	bal, err, delay, block, panics, started := f.bal, f.err, f.delay, f.block, f.panics, f.started
+	bal, err, delay, block, panics, started := []providers.Balance{f.bal}, f.err, f.delay, f.block, f.panics, f.started
+	if f.bals != nil {
+		bal = f.bals
+	}
 	f.mu.Unlock()
 	if started != nil {
 		started <- struct{}{}
@@ -56,10 +60,13 @@ func (f *fake) Balance(ctx context.Context) (providers.Balance, error) {
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():
-			return providers.Balance{}, &providers.Error{Reason: providers.ReasonTimeout, Msg: "GET /balance: timed out", Err: ctx.Err()}
+			return nil, &providers.Error{Reason: providers.ReasonTimeout, Msg: "GET /balance: timed out", Err: ctx.Err()}
 		}
 	}
-	return bal, err
+	if err != nil {
+		return nil, err
+	}
+	return bal, nil
 }
 
 // clock is a settable time source.
@@ -115,7 +122,7 @@ func newHarness(t *testing.T, fakes map[string]*fake) *harness {
 			if id != "fake" {
 				return providers.Spec{}, false
 			}
-			return providers.Spec{ID: "fake", New: func(a providers.Account) (providers.Provider, error) {
+			return providers.Spec{ID: "fake", New: func(a providers.Settings) (providers.Provider, error) {
 				f, ok := h.fakes[a.Name]
 				if !ok {
 					t.Fatalf("no fake for account %s", a.Name)

@@ -14,7 +14,7 @@ func nan() float64 { return math.NaN() }
 // metricValue collects c once and returns the value of metric name for
 // account (gauge or counter), optionally also matching one more label
 // (extra: name, value), or -1 when there is no such series.
-func metricValue(t *testing.T, c prometheus.Collector, name, account string, extra ...string) float64 {
+func metricValue(t *testing.T, c prometheus.Collector, name, accountState string, extra ...string) float64 {
 	t.Helper()
 	ch := make(chan prometheus.Metric, 1000)
 	go func() { c.Collect(ch); close(ch) }()
@@ -31,7 +31,7 @@ func metricValue(t *testing.T, c prometheus.Collector, name, account string, ext
 		for _, l := range pb.GetLabel() {
 			labels[l.GetName()] = l.GetValue()
 		}
-		if labels["account"] != account || (len(extra) == 2 && labels[extra[0]] != extra[1]) {
+		if labels["account"] != accountState || (len(extra) == 2 && labels[extra[0]] != extra[1]) {
 			continue
 		}
 		switch {
@@ -44,7 +44,7 @@ func metricValue(t *testing.T, c prometheus.Collector, name, account string, ext
 	return val
 }
 
-func failures(t *testing.T, c prometheus.Collector, account, reason string) float64 {
+func failures(t *testing.T, c prometheus.Collector, accountState, reason string) float64 {
 	t.Helper()
-	return metricValue(t, c, "sms_provider_request_failures_total", account, "reason", reason)
+	return metricValue(t, c, "sms_provider_request_failures_total", accountState, "reason", reason)
 }

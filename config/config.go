@@ -8,19 +8,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
-	"github.com/sms-balance-exporter/sms_balance_exporter/providers/registry"
 )
 
 // Built-in defaults, used where neither `defaults:` nor the account says.
@@ -38,6 +44,9 @@ type Config struct {
 	Defaults Defaults
 	// Accounts are the provider accounts, in file order, with defaults applied.
 	Accounts []Account
+	// Warnings are problems that do not stop the configuration from loading
+	// (deprecated spellings, insecure_skip_verify), as file:line: key: text.
+	Warnings []string
 }
 
 // Defaults are the `defaults:` section, with built-in defaults applied.
@@ -60,8 +69,13 @@ type Account struct {
 	BaseURL string
 	// Currency is the ISO 4217 code for providers whose API does not say.
 	Currency string
-	// ResponseFormat is the provider-specific answer format ("" for its default).
-	ResponseFormat string
+	// Options are the provider's own settings (`options:`), decoded into the
+	// provider's options struct with its defaults; nil for providers that
+	// take none.
+	Options providers.Options
+	// HTTPClientConfig is the account's `http_client_config:`, or nil to use
+	// the shared default client.
+	HTTPClientConfig *promconfig.HTTPClientConfig
 	// Timeout, CacheTTL and MaxStale are resolved against Defaults.
 	Timeout, CacheTTL, MaxStale time.Duration
 	// LowBalanceThreshold is the balance at or under which the account is low, if set.
@@ -121,22 +135,67 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
 }
 
-// Options change where Parse looks things up; zero values use the process
-// environment and the file system.
+// Size limits of what the configuration reads.
+const (
+	// MaxFileBytes bounds the configuration file.
+	MaxFileBytes = 4 << 20
+	// MaxSecretFileBytes bounds a *_file credential.
+	MaxSecretFileBytes = 64 << 10
+)
+
+// Options say which providers accounts may name and where Parse looks
+// things up; nil functions use the process environment and the file system.
 type Options struct {
+	// Providers are the providers accounts may name (the registry's list;
+	// injected so that this package does not depend on every provider).
+	Providers []providers.Spec
 	// LookupEnv resolves ${VAR}; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
-	// ReadFile reads *_file credentials; default os.ReadFile.
+	// ReadFile reads *_file credentials; default ReadSecretFile.
 	ReadFile func(string) ([]byte, error)
 }
 
 // Load reads and validates the configuration file at path.
-func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+func Load(path string, opts Options) (*Config, error) {
+	data, err := readRegular(path, MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading configuration: %w", err)
 	}
-	return Parse(data, path, Options{})
+	return Parse(data, path, opts)
+}
+
+// ReadSecretFile reads a *_file credential: a regular file of at most
+// MaxSecretFileBytes. Devices, FIFOs and directories are refused without
+// blocking on them.
+func ReadSecretFile(path string) ([]byte, error) { return readRegular(path, MaxSecretFileBytes) }
+
+func readRegular(path string, limit int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return data, nil
 }
 
 // Parse validates data read from file. Relative *_file paths are resolved
@@ -146,16 +205,16 @@ func Parse(data []byte, file string, opts Options) (*Config, error) {
 		opts.LookupEnv = os.LookupEnv
 	}
 	if opts.ReadFile == nil {
-		opts.ReadFile = os.ReadFile
+		opts.ReadFile = ReadSecretFile
 	}
-	d := &decoder{file: file, dir: filepath.Dir(file), opts: opts}
+	d := &decoder{file: file, dir: filepath.Dir(file), opts: opts, expanded: map[*yaml.Node]bool{}}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: file, Line: 1, Msg: "the file is empty; expected a mapping with `accounts:`"}
 		}
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return nil, syntaxError(file, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -165,18 +224,65 @@ func Parse(data []byte, file string, opts Options) (*Config, error) {
 	if len(d.errs) > 0 {
 		return nil, errors.Join(d.errs...)
 	}
+	cfg.Warnings = d.warnings
 	return cfg, nil
 }
 
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns yaml's "yaml: line N: msg" into file:N: msg.
+func syntaxError(file string, err error) error {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: file, Line: line, Msg: "invalid YAML: " + m[2]}
+	}
+	return &Error{File: file, Line: 1, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+}
+
 type decoder struct {
-	file string
-	dir  string
-	opts Options
-	errs []error
+	file     string
+	dir      string
+	opts     Options
+	errs     []error
+	warnings []string
+	// expanded holds the scalar nodes whose value came from ${VAR}: their
+	// value is never shown in a message.
+	expanded map[*yaml.Node]bool
 }
 
 func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
 	d.errs = append(d.errs, &Error{File: d.file, Line: n.Line, Key: key, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (d *decoder) warnf(n *yaml.Node, key, format string, args ...any) {
+	d.warnings = append(d.warnings, (&Error{File: d.file, Line: n.Line, Key: key, Msg: fmt.Sprintf(format, args...)}).Error())
+}
+
+// quote shows a value in a message: quoted, unless it came from ${VAR}
+// (it may be a secret put in the wrong place) or holds a URL's user info.
+func (d *decoder) quote(n *yaml.Node, s string) string {
+	if d.expanded[n] {
+		return "a value from an environment variable (not shown)"
+	}
+	return strconv.Quote(providers.Bound(s))
+}
+
+func (d *decoder) lookup(id string) (providers.Spec, bool) {
+	for _, s := range d.opts.Providers {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return providers.Spec{}, false
+}
+
+func (d *decoder) ids() string {
+	ids := make([]string, 0, len(d.opts.Providers))
+	for _, s := range d.opts.Providers {
+		ids = append(ids, s.ID)
+	}
+	sort.Strings(ids)
+	return strings.Join(ids, ", ")
 }
 
 func resolve(n *yaml.Node) *yaml.Node {
@@ -264,6 +370,7 @@ func (d *decoder) text(n *yaml.Node, key, want string) (string, bool) {
 		if m == "$$" {
 			return "$"
 		}
+		d.expanded[n] = true
 		name := m[2 : len(m)-1]
 		if !envName.MatchString(name) {
 			d.errorf(n, key, "invalid environment variable reference %q", m)
@@ -299,7 +406,11 @@ func (d *decoder) duration(dst **time.Duration) func(*yaml.Node, string) {
 		}
 		v, err := model.ParseDuration(s)
 		if err != nil {
-			d.errorf(n, key, "expected a duration such as 30s or 5m, got %q", s)
+			d.errorf(n, key, "expected a duration such as 30s or 5m, got %s", d.quote(n, s))
+			return
+		}
+		if time.Duration(v) > maxDuration {
+			d.errorf(n, key, "must be at most %s", model.Duration(maxDuration))
 			return
 		}
 		t := time.Duration(v)
@@ -316,14 +427,17 @@ func (d *decoder) number(dst **float64) func(*yaml.Node, string) {
 			}
 			return
 		}
-		v, err := providers.ParseAmount(s)
-		if err != nil {
-			d.errorf(n, key, "expected a number, got %q", s)
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			d.errorf(n, key, "expected a number, got %s", d.quote(n, s))
 			return
 		}
 		*dst = &v
 	}
 }
+
+// maxDuration bounds every duration, so that sums of them cannot overflow.
+const maxDuration = 10 * 365 * 24 * time.Hour
 
 type rawDefaults struct {
 	Timeout, CacheTTL, MaxStale *time.Duration
@@ -349,7 +463,8 @@ func (d *decoder) checkDurations(n *yaml.Node, path string, r rawDefaults) {
 	}
 }
 
-func pick(v *time.Duration, def time.Duration) time.Duration {
+// orDefault returns *v, or def when v is nil.
+func orDefault(v *time.Duration, def time.Duration) time.Duration {
 	if v != nil {
 		return *v
 	}
@@ -376,9 +491,9 @@ func (d *decoder) config(doc *yaml.Node) *Config {
 		"accounts": func(n *yaml.Node, key string) { accountsNode = n },
 	})
 	cfg.Defaults = Defaults{
-		Timeout:  pick(defs.Timeout, DefaultTimeout),
-		CacheTTL: pick(defs.CacheTTL, DefaultCacheTTL),
-		MaxStale: pick(defs.MaxStale, DefaultMaxStale),
+		Timeout:  orDefault(defs.Timeout, DefaultTimeout),
+		CacheTTL: orDefault(defs.CacheTTL, DefaultCacheTTL),
+		MaxStale: orDefault(defs.MaxStale, DefaultMaxStale),
 	}
 	if accountsNode == nil {
 		if root.Kind == yaml.MappingNode {
@@ -400,7 +515,7 @@ func (d *decoder) config(doc *yaml.Node) *Config {
 			continue
 		}
 		if first, dup := names[a.Name]; dup {
-			d.errorf(n, fmt.Sprintf("accounts[%d].name", i), "duplicate account name %q (first on line %d)", a.Name, first)
+			d.errorf(n, fmt.Sprintf("accounts[%d].name", i), "duplicate account name %s (first on line %d)", strconv.Quote(a.Name), first)
 			continue
 		}
 		names[a.Name] = a.Line
@@ -411,90 +526,398 @@ func (d *decoder) config(doc *yaml.Node) *Config {
 
 var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
 
+// accountNodes are the nodes of an account's keys that are checked after
+// the mapping is read.
+type accountNodes struct {
+	provider, baseURL, format, credentials, options, httpClient *yaml.Node
+}
+
 func (d *decoder) account(n *yaml.Node, path string, defs Defaults) (Account, bool) {
 	before := len(d.errs)
 	a := Account{Line: n.Line}
 	var r rawDefaults
-	var credNode *yaml.Node
-	var providerNode, baseURLNode, formatNode *yaml.Node
+	var nodes accountNodes
 	fields := d.durations(&r)
-	fields["name"] = d.str(&a.Name)
-	fields["provider"] = func(v *yaml.Node, key string) { providerNode = v; d.str(&a.Provider)(v, key) }
-	fields["base_url"] = func(v *yaml.Node, key string) { baseURLNode = v; d.str(&a.BaseURL)(v, key) }
+	fields["name"] = func(v *yaml.Node, key string) {
+		d.str(&a.Name)(v, key)
+		if msg := checkLabelValue(a.Name); msg != "" {
+			d.errorf(v, key, "%s", msg)
+		}
+	}
+	fields["provider"] = func(v *yaml.Node, key string) { nodes.provider = v; d.str(&a.Provider)(v, key) }
+	fields["base_url"] = func(v *yaml.Node, key string) { nodes.baseURL = v; d.str(&a.BaseURL)(v, key) }
 	fields["currency"] = func(v *yaml.Node, key string) {
 		d.str(&a.Currency)(v, key)
 		if a.Currency != "" && !currencyCode.MatchString(a.Currency) {
-			d.errorf(v, key, "expected an ISO 4217 code such as EUR, got %q", a.Currency)
+			d.errorf(v, key, "expected an ISO 4217 code such as EUR, got %s", d.quote(v, a.Currency))
 		}
 	}
-	fields["response_format"] = func(v *yaml.Node, key string) { formatNode = v; d.str(&a.ResponseFormat)(v, key) }
+	fields["response_format"] = func(v *yaml.Node, key string) { nodes.format = v }
 	fields["low_balance_threshold"] = d.number(&a.LowBalanceThreshold)
-	fields["credentials"] = func(v *yaml.Node, key string) { credNode = v }
+	fields["credentials"] = func(v *yaml.Node, key string) { nodes.credentials = v }
+	fields["options"] = func(v *yaml.Node, key string) { nodes.options = v }
+	fields["http_client_config"] = func(v *yaml.Node, key string) { nodes.httpClient = v }
 	d.mapping(n, path, fields)
 	if n.Kind != yaml.MappingNode {
 		return a, false
 	}
 	d.checkDurations(n, path, r)
-	a.Timeout = pick(r.Timeout, defs.Timeout)
-	a.CacheTTL = pick(r.CacheTTL, defs.CacheTTL)
-	a.MaxStale = pick(r.MaxStale, defs.MaxStale)
+	a.Timeout = orDefault(r.Timeout, defs.Timeout)
+	a.CacheTTL = orDefault(r.CacheTTL, defs.CacheTTL)
+	a.MaxStale = orDefault(r.MaxStale, defs.MaxStale)
 
 	if strings.TrimSpace(a.Name) == "" {
 		d.errorf(n, join(path, "name"), "missing; every account needs a unique name")
 	}
-	spec, known := registry.Lookup(a.Provider)
+	spec, known := d.lookup(a.Provider)
 	switch {
-	case providerNode == nil || a.Provider == "":
-		d.errorf(n, join(path, "provider"), "missing; one of %s", strings.Join(registry.IDs(), ", "))
-	case a.Provider != "" && !known:
-		d.errorf(providerNode, join(path, "provider"), "unknown provider %q; one of %s", a.Provider, strings.Join(registry.IDs(), ", "))
+	case nodes.provider == nil || a.Provider == "":
+		d.errorf(n, join(path, "provider"), "missing; one of %s", d.ids())
+	case !known:
+		d.errorf(nodes.provider, join(path, "provider"), "unknown provider %s; one of %s", d.quote(nodes.provider, a.Provider), d.ids())
 	}
-	if baseURLNode != nil && a.BaseURL != "" {
+	if nodes.baseURL != nil && a.BaseURL != "" {
 		if msg := checkBaseURL(a.BaseURL); msg != "" {
-			d.errorf(baseURLNode, join(path, "base_url"), "%s", msg)
+			d.errorf(nodes.baseURL, join(path, "base_url"), "%s", msg)
 		}
 	}
-	if known {
-		if a.BaseURL == "" {
-			a.BaseURL = spec.DefaultBaseURL
-		}
-		if formatNode != nil && a.ResponseFormat != "" && !contains(spec.ResponseFormats, a.ResponseFormat) {
-			if len(spec.ResponseFormats) == 0 {
-				d.errorf(formatNode, join(path, "response_format"), "not supported by provider %s", spec.ID)
-			} else {
-				d.errorf(formatNode, join(path, "response_format"), "expected one of %s, got %q", strings.Join(spec.ResponseFormats, ", "), a.ResponseFormat)
-			}
-		}
-		a.Credentials = d.credentials(n, credNode, join(path, "credentials"), spec)
+	if !known {
+		return a, false
 	}
+	if a.BaseURL == "" {
+		if spec.BaseURLRequired {
+			d.errorf(n, join(path, "base_url"), "missing; provider %s needs the account's own API host", spec.ID)
+		}
+		a.BaseURL = spec.DefaultBaseURL
+	}
+	a.Credentials = d.credentials(n, nodes.credentials, join(path, "credentials"), spec)
+	a.Options = d.options(n, nodes, path, spec, a.Credentials)
+	a.HTTPClientConfig = d.httpClientConfig(nodes.httpClient, join(path, "http_client_config"), spec)
 	return a, len(d.errs) == before
+}
+
+// checkLabelValue says what is wrong with an account name as a label value.
+func checkLabelValue(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "must be valid UTF-8"
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "must not contain control characters"
+	case len(s) > 200:
+		return "must be at most 200 bytes"
+	}
+	return ""
 }
 
 func checkBaseURL(s string) string {
 	u, err := url.Parse(s)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return fmt.Sprintf("expected an http:// or https:// URL, got %q", s)
+		if err == nil && u.User != nil {
+			return "must not contain user info; credentials belong under credentials:"
+		}
+		return "expected an http:// or https:// URL with a host"
 	case u.User != nil:
 		return "must not contain user info; credentials belong under credentials:"
-	case u.RawQuery != "" || u.Fragment != "":
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery || strings.ContainsAny(s, "?#"):
 		return "must not contain a query or a fragment"
 	}
 	return ""
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
+// options decodes the account's `options:` strictly into the provider's own
+// struct and validates it. The deprecated account-level response_format is
+// read as options.response_format.
+func (d *decoder) options(account *yaml.Node, nodes accountNodes, path string, spec providers.Spec, creds map[string]Secret) providers.Options {
+	n := nodes.options
+	if n != nil && n.Tag == "!!null" {
+		n = nil
+	}
+	if nodes.format != nil {
+		key := join(path, "response_format")
+		if n != nil && hasKey(n, "response_format") {
+			d.errorf(nodes.format, key, "given twice; keep only options.response_format")
+			return nil
+		}
+		d.warnf(nodes.format, key, "deprecated; write it as options.response_format")
+		merged := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: nodes.format.Line, Column: nodes.format.Column}
+		if n != nil {
+			if n.Kind != yaml.MappingNode {
+				d.errorf(n, join(path, "options"), "expected a mapping, got %s", kindName(n))
+				return nil
+			}
+			merged.Content = append(merged.Content, n.Content...)
+			merged.Line, merged.Column = n.Line, n.Column
+		}
+		keyNode := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "response_format", Line: nodes.format.Line, Column: nodes.format.Column}
+		merged.Content = append(merged.Content, keyNode, nodes.format)
+		n = merged
+	}
+	if spec.NewOptions == nil {
+		if n != nil {
+			at, key := n, join(path, "options")
+			if nodes.format != nil {
+				at, key = nodes.format, join(path, "response_format")
+			}
+			d.errorf(at, key, "not supported by provider %s, which takes no options", spec.ID)
+		}
+		return nil
+	}
+	opts := spec.NewOptions()
+	optPath := join(path, "options")
+	if n != nil {
+		if !d.decodeStrict(n, optPath, opts) {
+			return nil
 		}
 	}
-	return false
+	at := account
+	if n != nil {
+		at = n
+	}
+	if err := opts.Validate(); err != nil {
+		d.fieldError(at, optPath, err)
+		return nil
+	}
+	if cc, ok := opts.(providers.CredentialChecker); ok {
+		if err := cc.CheckCredentials(sortedKeys(creds)); err != nil {
+			d.fieldError(at, optPath, err)
+			return nil
+		}
+	}
+	return opts
 }
+
+// fieldError records an options validation error at the line of the field
+// it names, when it names one.
+func (d *decoder) fieldError(n *yaml.Node, path string, err error) {
+	field := providers.FieldOf(err)
+	msg := err.Error()
+	var fe *providers.FieldError
+	if errors.As(err, &fe) {
+		msg = fe.Err.Error()
+	}
+	if field == "" {
+		d.errorf(n, path, "%s", msg)
+		return
+	}
+	at := n
+	if v := find(n, strings.Split(field, ".")); v != nil {
+		at = v
+	}
+	d.errorf(at, join(path, field), "%s", msg)
+}
+
+// find returns the value node at the dotted path below mapping n, or nil.
+func find(n *yaml.Node, keys []string) *yaml.Node {
+	for _, k := range keys {
+		n = resolve(n)
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
+}
+
+func hasKey(n *yaml.Node, key string) bool { return find(n, []string{key}) != nil }
+
+// httpAuthKeys are the http_client_config keys that authenticate; only
+// providers with Spec.HTTPClientAuth accept them.
+var httpAuthKeys = []string{"basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file", "http_headers"}
+
+// httpClientConfig decodes the account's `http_client_config:`.
+func (d *decoder) httpClientConfig(n *yaml.Node, path string, spec providers.Spec) *promconfig.HTTPClientConfig {
+	if n == nil || n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind == yaml.MappingNode && !spec.HTTPClientAuth {
+		bad := false
+		for _, k := range httpAuthKeys {
+			if v := findKey(n, k); v != nil {
+				d.errorf(v, join(path, k), "not accepted for provider %s: its authentication comes from credentials:", spec.ID)
+				bad = true
+			}
+		}
+		if bad {
+			return nil
+		}
+	}
+	cfg := &promconfig.HTTPClientConfig{}
+	if !d.decodeStrict(n, path, cfg) {
+		return nil
+	}
+	cfg.SetDirectory(d.dir)
+	if cfg.TLSConfig.InsecureSkipVerify {
+		d.warnf(n, join(path, "tls_config.insecure_skip_verify"), "TLS certificates of this account's API are not verified")
+	}
+	return cfg
+}
+
+// findKey returns the key node of key in mapping n, or nil.
+func findKey(n *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i]
+		}
+	}
+	return nil
+}
+
+var yamlErrLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+var yamlErrValue = regexp.MustCompile("`[^`]*`")
+
+// decodeStrict expands ${VAR} in a copy of n, checks its keys against
+// out's yaml tags, and decodes it into out. Errors name file, line and key
+// and never show a value.
+func (d *decoder) decodeStrict(n *yaml.Node, path string, out any) bool {
+	before := len(d.errs)
+	n = d.expandTree(n, path)
+	if len(d.errs) > before {
+		return false
+	}
+	d.knownFields(n, path, reflect.TypeOf(out))
+	if len(d.errs) > before {
+		return false
+	}
+	if err := n.Decode(out); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				line := n.Line
+				msg := e
+				if m := yamlErrLine.FindStringSubmatch(e); m != nil {
+					line, _ = strconv.Atoi(m[1])
+					msg = m[2]
+				}
+				d.errs = append(d.errs, &Error{File: d.file, Line: line, Key: path, Msg: yamlErrValue.ReplaceAllString(msg, "a value")})
+			}
+			return false
+		}
+		d.errorf(n, path, "%s", yamlErrValue.ReplaceAllString(err.Error(), "a value"))
+		return false
+	}
+	return true
+}
+
+// expandTree returns a deep copy of n with aliases resolved and ${VAR}
+// expanded in every string scalar.
+func (d *decoder) expandTree(n *yaml.Node, path string) *yaml.Node {
+	n = resolve(n)
+	c := *n
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if n.Tag == "!!str" && strings.Contains(n.Value, "$") {
+			if s, ok := d.text(n, path, "a string"); ok {
+				c.Value = s
+				if d.expanded[n] {
+					d.expanded[&c] = true
+				}
+			}
+		}
+	case yaml.MappingNode, yaml.SequenceNode:
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, child := range n.Content {
+			childPath := path
+			if n.Kind == yaml.MappingNode && i%2 == 1 {
+				childPath = join(path, n.Content[i-1].Value)
+			}
+			if n.Kind == yaml.MappingNode && i%2 == 0 {
+				c.Content[i] = child
+				continue
+			}
+			c.Content[i] = d.expandTree(child, childPath)
+		}
+	}
+	return &c
+}
+
+// knownFields checks that every key of mapping n names a field of t (by
+// its yaml tag, inline structs included), recursively, and that no key is
+// given twice.
+func (d *decoder) knownFields(n *yaml.Node, path string, t reflect.Type) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case n.Kind == yaml.SequenceNode && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+		for i, c := range n.Content {
+			d.knownFields(c, fmt.Sprintf("%s[%d]", path, i), t.Elem())
+		}
+		return
+	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			d.knownFields(n.Content[i+1], join(path, n.Content[i].Value), t.Elem())
+		}
+		return
+	case n.Kind != yaml.MappingNode || t.Kind() != reflect.Struct:
+		return
+	}
+	fields := map[string]reflect.Type{}
+	collectFields(t, fields)
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		key := join(path, k.Value)
+		ft, ok := fields[k.Value]
+		if !ok {
+			d.errorf(k, key, "unknown key %s (accepted: %s)", strconv.Quote(providers.Bound(k.Value)), strings.Join(sortedKeys(fields), ", "))
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			d.errorf(k, key, "duplicate key (first on line %d)", first)
+			continue
+		}
+		seen[k.Value] = k.Line
+		d.knownFields(v, key, ft)
+	}
+}
+
+// collectFields maps the yaml keys of struct t to their field types.
+func collectFields(t reflect.Type, out map[string]reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				collectFields(ft, out)
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = f.Type
+	}
+}
+
+// credentialName is what a credential key may be (the http provider's
+// templates refer to them as .Credentials.NAME).
+var credentialName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // credentials reads an account's credentials (KEY or KEY_file) and checks
 // them against the provider's accepted combinations.
 func (d *decoder) credentials(account, n *yaml.Node, path string, spec providers.Spec) map[string]Secret {
+	anyKeys := spec.CredentialSets == nil
 	accepted := map[string]bool{}
 	for _, set := range spec.CredentialSets {
 		for _, k := range set {
@@ -503,6 +926,9 @@ func (d *decoder) credentials(account, n *yaml.Node, path string, spec providers
 	}
 	want := describeSets(spec.CredentialSets)
 	if n == nil || n.Tag == "!!null" {
+		if anyKeys {
+			return map[string]Secret{}
+		}
 		at := account
 		if n != nil {
 			at = n
@@ -521,7 +947,11 @@ func (d *decoder) credentials(account, n *yaml.Node, path string, spec providers
 		k, v := n.Content[i], resolve(n.Content[i+1])
 		key := join(path, k.Value)
 		base, isFile := strings.CutSuffix(k.Value, "_file")
-		if !accepted[base] {
+		switch {
+		case anyKeys && !credentialName.MatchString(base):
+			d.errorf(k, key, "a credential name must be letters, digits and _, starting with a letter or _")
+			continue
+		case !anyKeys && !accepted[base]:
 			d.errorf(k, key, "unexpected credential for provider %s, which needs %s", spec.ID, want)
 			continue
 		}
@@ -549,11 +979,14 @@ func (d *decoder) credentials(account, n *yaml.Node, path string, spec providers
 			}
 			s = strings.TrimRight(string(b), "\r\n")
 		}
-		if s == "" {
-			d.errorf(v, key, "is empty")
+		if msg := checkSecret(s); msg != "" {
+			d.errorf(v, key, "%s", msg)
 			continue
 		}
 		creds[base] = Secret(s)
+	}
+	if anyKeys {
+		return creds
 	}
 	for _, set := range spec.CredentialSets {
 		if sameKeys(set, creds) {
@@ -564,6 +997,21 @@ func (d *decoder) credentials(account, n *yaml.Node, path string, spec providers
 		d.errorf(n, path, "provider %s needs %s; got %s", spec.ID, want, orNothing(sortedKeys(creds)))
 	}
 	return nil
+}
+
+// checkSecret says what is wrong with a credential value, never showing it.
+func checkSecret(s string) string {
+	switch {
+	case s == "":
+		return "is empty"
+	case strings.TrimSpace(s) == "":
+		return "is only white space"
+	case !utf8.ValidString(s):
+		return "is not valid UTF-8"
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "contains a control character (a newline, NUL, …)"
+	}
+	return ""
 }
 
 func sameKeys(set []string, m map[string]Secret) bool {

@@ -1,16 +1,64 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	promconfig "github.com/prometheus/common/config"
+
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/d7networks"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/rtisms"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/smsonlinegh"
 )
 
-var testEnv = map[string]string{"RTI_ID": "env-client-id", "RTI_SECRET": "env-secret", "EMPTY": ""}
+var testEnv = map[string]string{"RTI_ID": "env-client-id", "RTI_SECRET": "env-secret", "EMPTY": "",
+	"SECRET_TOKEN": "SUPERSECRETTOKEN1", "BAD_UTF8": "bad\xffname", "NOT_A_NUMBER": "twelve"}
+
+// testOptions are the options of provider "test", which exercises what
+// built-in providers may declare.
+type testOptions struct {
+	Mode    string   `yaml:"mode"`
+	Retries int      `yaml:"retries"`
+	Uses    []string `yaml:"uses"`
+	Nested  struct {
+		Depth int `yaml:"depth"`
+	} `yaml:"nested"`
+}
+
+func (o *testOptions) Validate() error {
+	if o.Mode != "slow" {
+		return providers.FieldErrorf("mode", fmt.Errorf("expected slow, got %q", o.Mode))
+	}
+	if o.Nested.Depth < 0 {
+		return providers.FieldErrorf("nested.depth", errors.New("must not be negative"))
+	}
+	return nil
+}
+
+func (o *testOptions) CheckCredentials(names []string) error {
+	for _, u := range o.Uses {
+		if !slices.Contains(names, u) {
+			return providers.FieldErrorf("uses", fmt.Errorf("unknown credential %q", u))
+		}
+	}
+	return nil
+}
+
+// testProviders are the providers the tests' configurations may name.
+var testProviders = []providers.Spec{rtisms.Spec, d7networks.Spec, smsonlinegh.Spec, {
+	ID: "test", BaseURLRequired: true, HTTPClientAuth: true,
+	NewOptions: func() providers.Options { return &testOptions{Mode: "slow"} },
+}}
 
 func lookup(k string) (string, bool) {
 	v, ok := testEnv[k]
@@ -23,7 +71,7 @@ func load(t *testing.T, path string) (*Config, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Parse(data, path, Options{LookupEnv: lookup})
+	return Parse(data, path, Options{LookupEnv: lookup, Providers: testProviders})
 }
 
 func TestBadFiles(t *testing.T) {
@@ -38,27 +86,50 @@ func TestBadFiles(t *testing.T) {
 		{"zero_timeout.yml", []string{"zero_timeout.yml:2: accounts[0].timeout: must be greater than 0"}},
 		{"duplicate_name.yml", []string{`duplicate_name.yml:6: accounts[1].name: duplicate account name "a" (first on line 2)`}},
 		{"duplicate_key.yml", []string{"duplicate_key.yml:4: accounts[0].provider: duplicate key (first on line 3)"}},
-		{"unknown_provider.yml", []string{`unknown_provider.yml:3: accounts[0].provider: unknown provider "twilio"; one of d7networks, rtisms, smsonlinegh`}},
-		{"missing_provider.yml", []string{"missing_provider.yml:2: accounts[0].provider: missing; one of d7networks, rtisms, smsonlinegh"}},
+		{"unknown_provider.yml", []string{`unknown_provider.yml:3: accounts[0].provider: unknown provider "nosuchprovider"; one of d7networks, rtisms, smsonlinegh, test`}},
+		{"missing_provider.yml", []string{"missing_provider.yml:2: accounts[0].provider: missing; one of d7networks, rtisms, smsonlinegh, test"}},
 		{"missing_name.yml", []string{"missing_name.yml:2: accounts[0].name: missing"}},
 		{"missing_credential.yml", []string{"missing_credential.yml:5: accounts[0].credentials: provider rtisms needs client_id + client_secret, or access_token; got client_id"}},
 		{"no_credentials.yml", []string{"no_credentials.yml:2: accounts[0].credentials: missing; provider smsonlinegh needs api_key"}},
 		{"mixed_credentials.yml", []string{"mixed_credentials.yml:5: accounts[0].credentials: provider rtisms needs client_id + client_secret, or access_token; got access_token + client_id"}},
 		{"unexpected_credential.yml", []string{"unexpected_credential.yml:6: accounts[0].credentials.api_key: unexpected credential for provider d7networks, which needs token"}},
 		{"unset_env.yml", []string{"unset_env.yml:5: accounts[0].credentials.token: environment variable NOT_SET_ANYWHERE is not set"}},
-		{"unreadable_file.yml", []string{"unreadable_file.yml:5: accounts[0].credentials.token_file: cannot read secret file: open ", "secrets/does-not-exist: no such file or directory"}},
+		{"unreadable_file.yml", []string{"unreadable_file.yml:5: accounts[0].credentials.token_file: cannot read secret file: stat ", "secrets/does-not-exist: no such file or directory"}},
 		{"key_and_file.yml", []string{"key_and_file.yml:6: accounts[0].credentials.token_file: token is given twice (first on line 5); give either token or token_file"}},
 		{"empty_credential.yml", []string{"empty_credential.yml:5: accounts[0].credentials.token: is empty"}},
-		{"bad_base_url.yml", []string{`bad_base_url.yml:4: accounts[0].base_url: expected an http:// or https:// URL, got "ftp://api.d7networks.com"`,
+		{"bad_base_url.yml", []string{`bad_base_url.yml:4: accounts[0].base_url: expected an http:// or https:// URL with a host`,
 			"bad_base_url.yml:9: accounts[1].base_url: must not contain user info"}},
 		{"bad_currency.yml", []string{`bad_currency.yml:4: accounts[0].currency: expected an ISO 4217 code such as EUR, got "eur"`}},
-		{"response_format.yml", []string{"response_format.yml:4: accounts[0].response_format: not supported by provider d7networks",
-			`response_format.yml:9: accounts[1].response_format: expected one of json, xml, got "csv"`}},
+		{"response_format.yml", []string{"response_format.yml:4: accounts[0].response_format: not supported by provider d7networks, which takes no options",
+			`response_format.yml:9: accounts[1].options.response_format: expected json or xml, got "csv"`}},
 		{"bad_threshold.yml", []string{`bad_threshold.yml:4: accounts[0].low_balance_threshold: expected a number, got "lots"`}},
-		{"syntax.yml", []string{"syntax.yml: yaml: line 5: did not find expected ',' or ']'"}},
+		{"syntax.yml", []string{"syntax.yml:5: invalid YAML: did not find expected ',' or ']'"}},
 		{"empty.yml", []string{"empty.yml:1: the file is empty"}},
 		{"accounts_not_list.yml", []string{"accounts_not_list.yml:2: accounts: expected a list of accounts, got a mapping"}},
 		{"secret_in_wrong_type.yml", []string{"secret_in_wrong_type.yml:5: accounts[0].credentials.token: expected a string, got a list"}},
+		{"options_unknown_key.yml", []string{`options_unknown_key.yml:6: accounts[0].options.responseformat: unknown key "responseformat" (accepted: response_format)`}},
+		{"options_wrong_type.yml", []string{"options_wrong_type.yml:6: accounts[0].options: cannot unmarshal !!str a value into int",
+			"options_wrong_type.yml:8: accounts[0].options: cannot unmarshal !!seq into int"}},
+		{"options_invalid.yml", []string{`options_invalid.yml:6: accounts[0].options.mode: expected slow, got "fast"`}},
+		{"options_unknown_credential.yml", []string{`options_unknown_credential.yml:8: accounts[0].options.uses: unknown credential "missing"`}},
+		{"options_not_taken.yml", []string{"options_not_taken.yml:5: accounts[0].options: not supported by provider d7networks, which takes no options"}},
+		{"response_format_twice.yml", []string{"response_format_twice.yml:4: accounts[0].response_format: given twice; keep only options.response_format"}},
+		{"http_client_auth_builtin.yml", []string{"http_client_auth_builtin.yml:5: accounts[0].http_client_config.basic_auth: not accepted for provider d7networks: its authentication comes from credentials:"}},
+		{"http_client_unknown_key.yml", []string{`http_client_unknown_key.yml:6: accounts[0].http_client_config.tls_config.ca_fil: unknown key "ca_fil" (accepted: `}},
+		{"base_url_required.yml", []string{"base_url_required.yml:2: accounts[0].base_url: missing; provider test needs the account's own API host"}},
+		{"base_url_query.yml", []string{"base_url_query.yml:4: accounts[0].base_url: must not contain a query or a fragment",
+			"base_url_query.yml:9: accounts[1].base_url: must not contain a query or a fragment"}},
+		{"credential_control.yml", []string{"credential_control.yml:5: accounts[0].credentials.client_id: contains a control character",
+			"credential_control.yml:6: accounts[0].credentials.client_secret: is only white space",
+			"credential_control.yml:10: accounts[1].credentials.token: contains a control character"}},
+		{"secret_file_device.yml", []string{"secret_file_device.yml:5: accounts[0].credentials.token_file: cannot read secret file: /dev/zero: not a regular file"}},
+		{"duration_overflow.yml", []string{"duration_overflow.yml:2: defaults.cache_ttl: must be at most 10y",
+			"duration_overflow.yml:6: accounts[0].max_stale: must be at most 10y"}},
+		{"expanded_value_hidden.yml", []string{"expanded_value_hidden.yml:4: accounts[0].currency: expected an ISO 4217 code such as EUR, got a value from an environment variable (not shown)",
+			"expanded_value_hidden.yml:6: accounts[0].timeout: expected a duration such as 30s or 5m, got a value from an environment variable (not shown)",
+			"expanded_value_hidden.yml:5: accounts[0].base_url: must not contain user info"}},
+		{"bad_name.yml", []string{"bad_name.yml:2: accounts[0].name: must be valid UTF-8",
+			"bad_name.yml:6: accounts[1].name: must not contain control characters"}},
 	}
 	files, _ := filepath.Glob("testdata/bad/*.yml")
 	if len(files) != len(cases) {
@@ -79,7 +150,7 @@ func TestBadFiles(t *testing.T) {
 				}
 				rest = rest[i+len(w):]
 			}
-			for _, secret := range []string{"super-secret-token-value", "file-secret-value", "user:pass"} {
+			for _, secret := range []string{"super-secret-token-value", "file-secret-value", "user:pass", "SUPERSECRET", "twelve"} {
 				if strings.Contains(msg, secret) {
 					t.Errorf("error %q leaks %q", msg, secret)
 				}
@@ -105,13 +176,72 @@ func TestGoodFull(t *testing.T) {
 			{Name: "marketing", Provider: "d7networks", BaseURL: "https://eu.proxy.example/d7/", Currency: "EUR",
 				Timeout: 3 * time.Second, CacheTTL: 24 * time.Hour, MaxStale: 30 * time.Minute, LowBalanceThreshold: ptr(12.5), Line: 12,
 				Credentials: map[string]Secret{"token": "file-secret-value"}},
-			{Name: "ghana", Provider: "smsonlinegh", BaseURL: "https://api.smsonlinegh.com", ResponseFormat: "xml",
+			{Name: "ghana", Provider: "smsonlinegh", BaseURL: "https://api.smsonlinegh.com", Options: &smsonlinegh.Options{ResponseFormat: "xml"},
 				Timeout: 7 * time.Second, CacheTTL: 2 * time.Minute, MaxStale: 0, Line: 22,
 				Credentials: map[string]Secret{"api_key": "12345"}},
+			{Name: "custom", Provider: "test", BaseURL: "https://api.example",
+				Options:          &testOptions{Mode: "slow", Retries: 3, Uses: []string{"key"}, Nested: struct{ Depth int `yaml:"depth"` }{2}},
+				HTTPClientConfig: customClient(),
+				Timeout:          7 * time.Second, CacheTTL: 2 * time.Minute, MaxStale: 0, Line: 28,
+				Credentials: map[string]Secret{"key": "env-secret"}},
 		},
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("Parse() =\n%#v\nwant\n%#v", cfg, want)
+	}
+}
+
+func customClient() *promconfig.HTTPClientConfig {
+	u, _ := url.Parse("http://proxy.example:3128")
+	c := promconfig.DefaultHTTPClientConfig
+	c.ProxyURL = promconfig.URL{URL: u}
+	c.TLSConfig = promconfig.TLSConfig{CAFile: filepath.Join("testdata", "good", "ca.pem"), ServerName: "api.example"}
+	c.BasicAuth = &promconfig.BasicAuth{Username: "u", Password: "env-secret"}
+	return &c
+}
+
+// TestDeprecatedAndInsecure checks the warnings: the account-level
+// response_format still works, and insecure_skip_verify is flagged.
+func TestDeprecatedAndInsecure(t *testing.T) {
+	cfg, err := load(t, "testdata/good/deprecated.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := cfg.Accounts[0].Options.(*smsonlinegh.Options); !ok || o.ResponseFormat != "xml" {
+		t.Errorf("options = %#v, want response_format xml", cfg.Accounts[0].Options)
+	}
+	want := []string{
+		"testdata/good/deprecated.yml:4: accounts[0].response_format: deprecated; write it as options.response_format",
+		"testdata/good/deprecated.yml:10: accounts[1].http_client_config.tls_config.insecure_skip_verify: TLS certificates of this account's API are not verified",
+	}
+	if !reflect.DeepEqual(cfg.Warnings, want) {
+		t.Errorf("warnings =\n%q\nwant\n%q", cfg.Warnings, want)
+	}
+}
+
+// TestReadSecretFile checks that only regular files of bounded size are
+// read: a FIFO with no writer is refused at once instead of blocking.
+func TestReadSecretFile(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, make([]byte, MaxSecretFileBytes+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{fifo: "not a regular file", big: "larger than", "/dev/zero": "not a regular file", dir: "not a regular file"} {
+		if _, err := ReadSecretFile(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ReadSecretFile(%s) error = %v, want %q", path, err, want)
+		}
+	}
+	cfgPath := filepath.Join(dir, "exporter.yml")
+	if err := os.WriteFile(cfgPath, make([]byte, MaxFileBytes+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(cfgPath, Options{Providers: testProviders}); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("Load(oversized) error = %v", err)
 	}
 }
 
@@ -144,6 +274,7 @@ func TestDocumentedExample(t *testing.T) {
 	}
 	var read []string
 	cfg, err := Parse(data, "exporter.yml", Options{
+		Providers: testProviders,
 		LookupEnv: func(k string) (string, bool) { return "value-of-" + k, true },
 		ReadFile:  func(p string) ([]byte, error) { read = append(read, p); return []byte("from-file\n"), nil },
 	})
@@ -168,14 +299,14 @@ func TestLoadFromDisk(t *testing.T) {
 	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := Load(path)
+	cfg, err := Load(path, Options{Providers: testProviders})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := cfg.Accounts[0].Credentials["token"].Value(); got != "disk-token" {
 		t.Fatalf("token = %q", got)
 	}
-	if _, err := Load(filepath.Join(dir, "missing.yml")); err == nil || !strings.Contains(err.Error(), "missing.yml") {
+	if _, err := Load(filepath.Join(dir, "missing.yml"), Options{Providers: testProviders}); err == nil || !strings.Contains(err.Error(), "missing.yml") {
 		t.Fatalf("Load(missing) error = %v", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/config"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/registry"
 )
 
 func run(t *testing.T, dir, name string, args ...string) string {
@@ -177,6 +178,7 @@ func TestKubernetesManifests(t *testing.T) {
 	secret := kinds["Secret"]["stringData"].(map[string]any)
 	var read []string
 	cfg, err := config.Parse([]byte(cm), "configmap/exporter.yml", config.Options{
+		Providers: registry.All,
 		ReadFile: func(p string) ([]byte, error) { read = append(read, p); return []byte("x"), nil },
 	})
 	if err != nil {

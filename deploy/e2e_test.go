@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/registry"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/simulator"
 )
 
 // process is a server started by the end-to-end test.
@@ -274,12 +277,29 @@ func TestEndToEnd(t *testing.T) {
 		"gh-otp":           "smsonlinegh/credits//2432.0",
 		"gh-billing":       "smsonlinegh/currency/GHS/350.0",
 	}
-	if fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("sms_balance in Prometheus = %v, want %v", got, want)
+	for account, w := range want {
+		if got[account] != w {
+			t.Errorf("sms_balance{account=%q} in Prometheus = %q, want %q", account, got[account], w)
+		}
+	}
+	// Every provider's demo account is there too (one account each, named
+	// after the provider unless its Demo says otherwise).
+	healthy := map[string]bool{"gh-billing": true}
+	for _, spec := range registry.All {
+		if spec.Fake == nil {
+			continue
+		}
+		name := simulator.DemoName(spec)
+		healthy[name] = true
+		if !strings.HasPrefix(got[name], spec.ID+"/") {
+			t.Errorf("no sms_balance for the demo account %s of provider %s: %v", name, spec.ID, got)
+		}
+	}
+	if len(got) != len(healthy)+1 { // and eu-alerts; revoked has none
+		t.Errorf("sms_balance has %d accounts, want %d: %v", len(got), len(healthy)+1, got)
 	}
 
 	// The low and the rejected accounts alert at Alertmanager; nothing else does.
-	healthy := map[string]bool{"cl-transactional": true, "marketing": true, "gh-otp": true, "gh-billing": true}
 	var fired []amAlert
 	eventually(t, 60*time.Second, "alerts at Alertmanager", func() string {
 		fired, err = alerts(amURL)

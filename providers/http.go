@@ -57,6 +57,10 @@ func transportError(ctx context.Context, op string, err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
+	var pe *Error
+	if errors.As(err, &pe) { // already classified (a refused redirect)
+		return &Error{Reason: pe.Reason, Msg: op + ": " + pe.Msg, RetryAfter: pe.RetryAfter, Err: pe.Err}
+	}
 	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return &Error{Reason: ReasonTimeout, Msg: op + ": timed out", Err: context.DeadlineExceeded}
 	}
@@ -70,18 +74,24 @@ func transportError(ctx context.Context, op string, err error) error {
 // StatusError returns nil for a 2xx status and otherwise a classified error:
 // 401 and 403 are auth failures, 429 is rate_limited (with Retry-After), any
 // other status is http_status.
-func (r *Response) StatusError() error {
+func (r *Response) StatusError() error { return r.statusError(r.detail()) }
+
+// StatusErrorWithoutBody is StatusError for endpoints whose bodies may echo
+// credentials (token endpoints): the body is never quoted.
+func (r *Response) StatusErrorWithoutBody() error { return r.statusError("") }
+
+func (r *Response) statusError(detail string) error {
 	switch {
 	case r.Status >= 200 && r.Status < 300:
 		return nil
 	case r.Status == http.StatusUnauthorized || r.Status == http.StatusForbidden:
-		return Errorf(ReasonAuth, "%s: credentials rejected: HTTP %d%s", r.Op, r.Status, r.detail())
+		return Errorf(ReasonAuth, "%s: credentials rejected: HTTP %d%s", r.Op, r.Status, detail)
 	case r.Status == http.StatusTooManyRequests:
-		e := Errorf(ReasonRateLimited, "%s: rate limited: HTTP 429%s", r.Op, r.detail())
+		e := Errorf(ReasonRateLimited, "%s: rate limited: HTTP 429%s", r.Op, detail)
 		e.RetryAfter = ParseRetryAfter(r.Header.Get("Retry-After"), time.Now())
 		return e
 	default:
-		return Errorf(ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", r.Op, r.Status, r.detail())
+		return Errorf(ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", r.Op, r.Status, detail)
 	}
 }
 
@@ -177,7 +187,7 @@ func ParseAmount(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("expected a decimal amount, got %q", s)
+		return 0, fmt.Errorf("expected a decimal amount, got %q", Bound(s))
 	}
 	return v, nil
 }
@@ -212,7 +222,7 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 }
 
 // NewRequest builds a request for base+path with the account's User-Agent.
-func NewRequest(ctx context.Context, acct Account, method, path string, body io.Reader) (*http.Request, error) {
+func NewRequest(ctx context.Context, acct Settings, method, path string, body io.Reader) (*http.Request, error) {
 	u := strings.TrimRight(acct.BaseURL, "/") + path
 	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
@@ -224,10 +234,11 @@ func NewRequest(ctx context.Context, acct Account, method, path string, body io.
 	return req, nil
 }
 
-// HTTPClient returns the account's HTTP client or http.DefaultClient.
-func (a Account) HTTPClient() *http.Client {
+// HTTPClient returns the account's HTTP client or a shared default one
+// (which refuses cross-origin redirects too).
+func (a Settings) HTTPClient() *http.Client {
 	if a.Client != nil {
 		return a.Client
 	}
-	return http.DefaultClient
+	return defaultClient
 }

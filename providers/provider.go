@@ -5,6 +5,7 @@ package providers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 )
 
@@ -16,39 +17,120 @@ const (
 	UnitCredits = "credits"
 )
 
-// Balance is what a provider reports for one account.
+// Kind says what an amount means, and so which metric exports it.
+type Kind int
+
+// The kinds of amount a provider may report.
+const (
+	// KindBalance is credit held on the account: sms_balance.
+	KindBalance Kind = iota
+	// KindCreditLimit is a credit or overdraft limit that may be spent on
+	// top of the balance: sms_balance_credit_limit.
+	KindCreditLimit
+)
+
+// Balance is one amount a provider reports for an account.
 type Balance struct {
-	// Value is the amount left.
+	// Kind is KindBalance (the zero value) or KindCreditLimit.
+	Kind Kind
+	// Value is the amount.
 	Value float64
 	// Unit is UnitCurrency or UnitCredits.
 	Unit string
-	// Currency is the ISO 4217 code for UnitCurrency balances, or "" if unknown.
+	// Currency is the upper-case ISO 4217 code of a UnitCurrency amount, or
+	// "" if unknown. Always "" for UnitCredits.
 	Currency string
 }
 
-// Provider asks one provider account for its balance.
-type Provider interface {
-	// Balance returns the account's current balance. It must honour ctx.
-	// Errors should be *Error so the caller can tell why it failed.
-	Balance(ctx context.Context) (Balance, error)
+// Money returns a KindBalance amount of money in currency.
+func Money(v float64, currency string) Balance {
+	return Balance{Value: v, Unit: UnitCurrency, Currency: currency}
 }
 
-// Account is what a provider constructor receives from the configuration.
-type Account struct {
+// Credits returns a KindBalance count of credits.
+func Credits(v float64) Balance {
+	return Balance{Value: v, Unit: UnitCredits}
+}
+
+// Provider asks one provider account for its balances.
+type Provider interface {
+	// Balances returns every amount the API reports for the account, the
+	// main balance first (a low_balance_threshold applies to it). It must
+	// honour ctx. Errors should be *Error so the caller can tell why it failed.
+	Balances(ctx context.Context) ([]Balance, error)
+}
+
+// Settings is what a provider constructor receives for one account.
+type Settings struct {
 	// Name is the account's unique name in the configuration.
 	Name string
 	// BaseURL is the API root, already defaulted to Spec.DefaultBaseURL.
 	BaseURL string
-	// Currency is the ISO code configured for providers whose API does not say.
+	// Currency is the account's `currency:`, for APIs that do not say.
 	Currency string
-	// ResponseFormat is a provider-specific wire format choice ("" for the default).
-	ResponseFormat string
 	// Credentials holds the credential values by key (without the _file suffix).
 	Credentials map[string]string
+	// Options is the provider's options, as returned by Spec.NewOptions and
+	// decoded from the account's `options:` (nil when the provider has none).
+	Options Options
 	// Client is the HTTP client to use; timeouts come from the context.
 	Client *http.Client
 	// UserAgent is sent with every request.
 	UserAgent string
+	// Secrets, when set, learns values a provider obtains at run time (access
+	// tokens) so that they are redacted like configured credentials.
+	Secrets SecretSink
+}
+
+// SecretSink is told about secrets that are not in the configuration.
+type SecretSink interface {
+	AddSecret(value string)
+}
+
+// AddSecret passes value to s.Secrets, if any.
+func (s Settings) AddSecret(value string) {
+	if s.Secrets != nil {
+		s.Secrets.AddSecret(value)
+	}
+}
+
+// Options are a provider's own settings, decoded strictly from an account's
+// `options:` block into the struct Spec.NewOptions returns (yaml tags name
+// the keys). Validate runs after decoding; a *FieldError names the key at
+// fault so that the configuration error points at its line.
+type Options interface {
+	Validate() error
+}
+
+// CredentialChecker is implemented by Options that refer to credentials by
+// name (the http provider's templates); it runs at load with the names the
+// account gives.
+type CredentialChecker interface {
+	CheckCredentials(names []string) error
+}
+
+// FieldError is an options validation error about one key (a dotted path
+// below `options:`, such as "url" or "headers.Accept").
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// FieldErrorf returns a *FieldError for field.
+func FieldErrorf(field string, err error) error { return &FieldError{Field: field, Err: err} }
+
+// FieldOf returns the field named by a *FieldError in err's chain, or "".
+func FieldOf(err error) string {
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return fe.Field
+	}
+	return ""
 }
 
 // Spec describes a provider for the configuration and the registry.
@@ -59,12 +141,49 @@ type Spec struct {
 	Name string
 	// DefaultBaseURL is used when an account sets no base_url.
 	DefaultBaseURL string
+	// BaseURLRequired makes base_url mandatory (each account has its own host).
+	BaseURLRequired bool
 	// CredentialSets lists the accepted combinations of credential keys;
-	// an account must give exactly one of them.
+	// an account must give exactly one of them. When nil, any keys are
+	// accepted and none is required (the http provider).
 	CredentialSets [][]string
-	// ResponseFormats lists the accepted response_format values; when empty,
-	// the key is not accepted for this provider.
-	ResponseFormats []string
+	// NewOptions returns a fresh options value with its defaults set (a
+	// pointer to a struct with yaml tags); nil when the provider takes no
+	// `options:`.
+	NewOptions func() Options
+	// HTTPClientAuth says whether the auth fields of http_client_config
+	// (basic_auth, authorization, oauth2, bearer_token) are accepted; only
+	// for providers whose credentials do not say how to authenticate.
+	HTTPClientAuth bool
 	// New builds a client for one account.
-	New func(Account) (Provider, error)
+	New func(Settings) (Provider, error)
+	// Fake returns the provider's simulated API for tests and --demo (see
+	// package simulator), or nil.
+	Fake func() FakeAPI
+	// Demo is the account --demo shows for this provider.
+	Demo Demo
+}
+
+// FakeAPI is a provider's simulated API: it answers as the provider's
+// documentation shows, for the accounts added to it. The simulator mounts
+// it below /<provider id>, so its handler sees the provider's own paths.
+type FakeAPI interface {
+	http.Handler
+	// AddAccount makes the account reachable with creds (keys as in
+	// Spec.CredentialSets) hold w.
+	AddAccount(creds map[string]string, w *Wallet)
+}
+
+// Demo describes the --demo account of a provider.
+type Demo struct {
+	// Name is the account's name (default: the provider id).
+	Name string
+	// Wallet is what the simulated account holds.
+	Wallet Wallet
+	// Currency is the account's `currency:` (for APIs that do not say).
+	Currency string
+	// Options is the account's `options:` block as YAML flow (e.g. "{sandbox: true}").
+	Options string
+	// LowBalanceThreshold is the account's threshold (0: none).
+	LowBalanceThreshold float64
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/collector"
 	"github.com/sms-balance-exporter/sms_balance_exporter/config"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/registry"
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers/simulator"
 )
 
@@ -73,19 +74,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := withCaller(baseLogger)
 
+	opts := config.Options{Providers: registry.All}
 	if *configCheck {
-		cfg, err := config.Load(*configFile)
+		cfg, err := config.Load(*configFile, opts)
 		if err != nil {
 			fmt.Fprintf(stderr, "FAILED: %v\n", err)
 			return 1
+		}
+		for _, w := range cfg.Warnings {
+			fmt.Fprintf(stderr, "WARNING: %s\n", w)
 		}
 		fmt.Fprintf(stdout, "SUCCESS: %s is valid: %d account(s)\n", *configFile, len(cfg.Accounts))
 		return 0
 	}
 
-	load := func() (*config.Config, error) { return config.Load(*configFile) }
+	// load reads the configuration and logs its warnings once per load.
+	load := func() (*config.Config, error) {
+		cfg, err := config.Load(*configFile, opts)
+		if err == nil {
+			for _, w := range cfg.Warnings {
+				level.Warn(logger).Log("msg", "Configuration warning", "warning", w)
+			}
+		}
+		return cfg, err
+	}
 	if *demo {
-		sim := simulator.Demo()
+		sim := simulator.Demo(registry.All)
 		defer sim.Close()
 		url, stop, err := serveSimulator(sim)
 		if err != nil {
@@ -95,7 +109,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 		level.Info(logger).Log("msg", "Demo mode: accounts talk to the bundled provider simulator; --config.file is ignored", "simulator", url)
 		load = func() (*config.Config, error) {
-			return config.Parse([]byte(simulator.DemoConfig(url)), "demo.yml", config.Options{})
+			return config.Parse([]byte(simulator.DemoConfig(url, registry.All)), "demo.yml", opts)
 		}
 	}
 
@@ -104,8 +118,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		MaxConcurrency: *concurrency,
 		UserAgent:      name + "/" + version.Version,
 	})
-	registry := prometheus.NewRegistry()
-	reloader := config.NewReloader(registry, load, coll.Apply)
+	promRegistry := prometheus.NewRegistry()
+	reloader := config.NewReloader(promRegistry, load, coll.Apply)
 	if err := reloader.Reload(); err != nil {
 		level.Error(logger).Log("msg", "Error loading configuration", "err", err)
 		return 1
@@ -120,14 +134,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	level.Info(logger).Log("msg", "Build context", "build_context", version.BuildContext())
 	level.Info(logger).Log("msg", "Loaded configuration", "file", cfg.File, "accounts", len(cfg.Accounts))
 
-	registry.MustRegister(
+	promRegistry.MustRegister(
 		versioncollector.NewCollector(name),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	s := &server{
 		logger:        logger,
-		registry:      registry,
+		registry:      promRegistry,
 		collector:     coll,
 		reloader:      reloader,
 		telemetryPath: *telemetryPath,

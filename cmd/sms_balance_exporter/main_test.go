@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/registry"
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers/simulator"
 )
 
@@ -64,10 +66,10 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	sim := simulator.New()
-	sim.AddRTI(rtiID, rtiSecret, simulator.Account{Balance: 457})
-	sim.AddD7(d7Token, simulator.Account{Balance: 99.5})
-	sim.AddSMSOnlineGH(ghKey, simulator.Account{Balance: 2432, Model: "quantity"})
+	sim := simulator.New(registry.All)
+	sim.Add("rtisms", map[string]string{"client_id": rtiID, "client_secret": rtiSecret}, providers.Wallet{Balance: 457})
+	sim.Add("d7networks", map[string]string{"token": d7Token}, providers.Wallet{Balance: 99.5})
+	sim.Add("smsonlinegh", map[string]string{"api_key": ghKey}, providers.Wallet{Balance: 2432, Credits: true})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(func() { sim.Close(); srv.Close() })
 	dir := t.TempDir()
@@ -84,13 +86,13 @@ func (e *env) write(withD7, withRevoked bool) {
 	e.t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "defaults:\n  timeout: 2s\n  cache_ttl: 1s\naccounts:\n")
-	fmt.Fprintf(&b, "  - name: chile\n    provider: rtisms\n    base_url: %s\n    currency: CLP\n    low_balance_threshold: 500\n    credentials:\n      client_id: %s\n      client_secret_file: rti_secret\n", e.url, rtiID)
+	fmt.Fprintf(&b, "  - name: chile\n    provider: rtisms\n    base_url: %s/rtisms\n    currency: CLP\n    low_balance_threshold: 500\n    credentials:\n      client_id: %s\n      client_secret_file: rti_secret\n", e.url, rtiID)
 	if withD7 {
-		fmt.Fprintf(&b, "  - name: marketing\n    provider: d7networks\n    base_url: %s\n    currency: EUR\n    credentials:\n      token: %s\n", e.url, d7Token)
+		fmt.Fprintf(&b, "  - name: marketing\n    provider: d7networks\n    base_url: %s/d7networks\n    currency: EUR\n    credentials:\n      token: %s\n", e.url, d7Token)
 	}
-	fmt.Fprintf(&b, "  - name: ghana\n    provider: smsonlinegh\n    base_url: %s\n    credentials:\n      api_key: ${%s}\n", e.url, ghKeyInEnv)
+	fmt.Fprintf(&b, "  - name: ghana\n    provider: smsonlinegh\n    base_url: %s/smsonlinegh\n    credentials:\n      api_key: ${%s}\n", e.url, ghKeyInEnv)
 	if withRevoked {
-		fmt.Fprintf(&b, "  - name: revoked\n    provider: d7networks\n    base_url: %s\n    currency: EUR\n    credentials:\n      token: %s\n", e.url, d7Revoked)
+		fmt.Fprintf(&b, "  - name: revoked\n    provider: d7networks\n    base_url: %s/d7networks\n    currency: EUR\n    credentials:\n      token: %s\n", e.url, d7Revoked)
 	}
 	e.writeRaw(b.String())
 }
@@ -308,7 +310,7 @@ func TestServeScrapeReload(t *testing.T) {
 
 func TestScrapeTimeoutHeader(t *testing.T) {
 	e := newEnv(t)
-	e.sim.AddD7(d7Token, simulator.Account{Behavior: simulator.Hang})
+	e.sim.Add("d7networks", map[string]string{"token": d7Token}, providers.Wallet{Behavior: providers.Hang})
 	x := startExporter(t, "--config.file="+e.conf, "--scrape.timeout-offset=0.1s")
 	start := time.Now()
 	code, body := x.get("/metrics", map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "1"})
@@ -349,7 +351,7 @@ func TestConfigCheck(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "4 account(s)") {
 		t.Fatalf("valid config: exit %d\n%s%s", code, out, errOut)
 	}
-	if e.sim.Hits("/api/auth")+e.sim.Hits("/messages/v1/balance")+e.sim.Hits("/v5/account/balance") != 0 {
+	if e.sim.Hits("/rtisms/api/auth")+e.sim.Hits("/d7networks/messages/v1/balance")+e.sim.Hits("/smsonlinegh/v5/account/balance") != 0 {
 		t.Error("--config.check called a provider")
 	}
 	e.writeRaw(readFile(t, e.conf) + "    tiemout: 5s\n")
@@ -382,12 +384,22 @@ func TestOnce(t *testing.T) {
 func TestDemo(t *testing.T) {
 	x := startExporter(t, "--demo", "--log.format=json")
 	metrics := x.scrape()
-	if n := strings.Count(metrics, "\nsms_balance{"); n != 5 {
-		t.Errorf("demo exposes %d balances, want 5:\n%s", n, metrics)
+	// One account per provider with a fake API, plus eu-alerts and
+	// gh-billing; revoked has none.
+	want := 2
+	for _, spec := range registry.All {
+		if spec.Fake != nil {
+			want++
+		}
 	}
-	assertContains(t, "demo metrics", metrics, `sms_balance_low_threshold{account="eu-alerts"`, `sms_provider_auth_failures_total{account="revoked",provider="d7networks"} 1`)
+	if n := strings.Count(metrics, "\nsms_balance{"); n != want {
+		t.Errorf("demo exposes %d balances, want %d:\n%s", n, want, metrics)
+	}
+	assertContains(t, "demo metrics", metrics, `sms_balance_low_threshold{account="eu-alerts"`, `sms_provider_auth_failures_total{account="revoked",provider="d7networks"} 1`,
+		`sms_balance_credit_limit{account="telnyx",currency="USD",provider="telnyx",unit="currency"} 100`,
+		`sms_balance_credit_limit{account="bulksms",currency="",provider="bulksms",unit="credits"} 50`)
 	promtoolCheck(t, metrics)
-	for _, s := range simulator.DemoSecrets() {
+	for _, s := range simulator.DemoSecrets(registry.All) {
 		if strings.Contains(metrics+x.logs.String(), s) {
 			t.Errorf("demo leaks %q", s)
 		}

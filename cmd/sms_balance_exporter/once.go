@@ -26,17 +26,24 @@ func printOnce(w io.Writer, coll *collector.Collector, cfg *config.Config) int {
 	fmt.Fprintln(tw, "ACCOUNT\tPROVIDER\tBALANCE\tUNIT\tCURRENCY\tSTATUS\tLATENCY")
 	code := 0
 	for _, st := range statuses {
-		balance, unit, currency, status := "-", "-", "-", "ok"
-		if st.Up && st.Balance != nil {
-			balance, unit, currency = collector.FormatValue(*st.Balance), st.Balance.Unit, st.Balance.Currency
+		latency := st.LastDuration.Round(time.Millisecond)
+		if !st.Up || len(st.Balances) == 0 {
+			code = 1
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\terror (%s): %s\t%s\n", st.Name, st.Provider, st.Reason, st.LastError, latency)
+			continue
+		}
+		// One line per amount: the main balance, then any other.
+		for _, b := range st.Balances {
+			currency := b.Currency
 			if currency == "" {
 				currency = "-"
 			}
-		} else {
-			code = 1
-			status = fmt.Sprintf("error (%s): %s", st.Reason, st.LastError)
+			value := formatValue(b)
+			if b.Kind == providers.KindCreditLimit {
+				value += " (credit limit)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\tok\t%s\n", st.Name, st.Provider, value, b.Unit, currency, latency)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Name, st.Provider, balance, unit, currency, status, st.LastDuration.Round(time.Millisecond))
 	}
 	if err := tw.Flush(); err != nil {
 		return 1
@@ -45,15 +52,4 @@ func printOnce(w io.Writer, coll *collector.Collector, cfg *config.Config) int {
 		fmt.Fprintln(w, "no accounts configured")
 	}
 	return code
-}
-
-// unitText renders a balance's unit for people: the currency code or "credits".
-func unitText(b providers.Balance) string {
-	if b.Unit == providers.UnitCredits {
-		return "credits"
-	}
-	if b.Currency == "" {
-		return "(currency unknown)"
-	}
-	return b.Currency
 }

@@ -103,7 +103,7 @@ var accountsTable = template.Must(template.New("accounts").Parse(`
 {{range .}}<tr>
 <td>{{.Name}}</td><td>{{.Provider}}</td>
 <td>{{if not .Attempted}}not refreshed yet{{else if .Up}}up{{else}}down ({{.Reason}}){{end}}</td>
-<td align="right">{{if .Balance}}{{.BalanceText}}{{else}}–{{end}}</td>
+<td align="right">{{if .Balances}}{{.BalanceText}}{{else}}–{{end}}</td>
 <td>{{if .LastSuccess.IsZero}}never{{else}}{{.LastSuccess.UTC.Format "2006-01-02 15:04:05Z"}}{{end}}</td>
 <td>{{.LastError}}</td>
 </tr>
@@ -124,9 +124,7 @@ func (s *server) landing(w http.ResponseWriter, r *http.Request) {
 	var rows []statusRow
 	for _, st := range s.collector.Status() {
 		row := statusRow{Status: st}
-		if st.Balance != nil {
-			row.BalanceText = collector.FormatValue(*st.Balance) + " " + unitText(*st.Balance)
-		}
+		row.BalanceText = amountsText(st.Balances)
 		rows = append(rows, row)
 	}
 	var extra bytes.Buffer

@@ -16,34 +16,42 @@ var Spec = providers.Spec{
 	Name:           "D7 Networks",
 	DefaultBaseURL: "https://api.d7networks.com",
 	CredentialSets: [][]string{{"token"}},
-	New:            func(a providers.Account) (providers.Provider, error) { return New(a), nil },
+	New:            func(s providers.Settings) (providers.Provider, error) { return New(s), nil },
+	Fake:           func() providers.FakeAPI { return &Fake{} },
+	Demo: providers.Demo{Name: "marketing", Currency: "EUR", LowBalanceThreshold: 20,
+		Wallet: providers.Wallet{Balance: 99.9999999, DrainPerSecond: 0.00005}},
 }
 
 // Client fetches a D7 Networks account's balance.
 type Client struct {
-	acct providers.Account
+	acct providers.Settings
 }
 
 // New returns a Client for the account.
-func New(a providers.Account) *Client { return &Client{acct: a} }
+func New(s providers.Settings) *Client { return &Client{acct: s} }
 
-// Balance implements providers.Provider.
-func (c *Client) Balance(ctx context.Context) (providers.Balance, error) {
+// Balances implements providers.Provider: one amount of money in the
+// account's configured currency (the API does not say which).
+func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, "/messages/v1/balance", nil)
 	if err != nil {
-		return providers.Balance{}, err
+		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.acct.Credentials["token"])
 	resp, err := providers.Do(c.acct.HTTPClient(), req)
 	if err != nil {
-		return providers.Balance{}, err
+		return nil, err
 	}
 	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
-		return providers.Balance{}, providers.Errorf(providers.ReasonAuth, "%s: token rejected: HTTP %d%s", resp.Op, resp.Status, detailCode(resp.Body))
+		return nil, providers.Errorf(providers.ReasonAuth, "%s: token rejected: HTTP %d%s", resp.Op, resp.Status, detailCode(resp.Body))
 	}
-	// The documented answer is {"balance": 99.9999999}; a third-party type
-	// shows {"data":{"balance":…}}, accepted too.
+	return parse(resp, c.acct.Currency)
+}
+
+// parse reads a 2xx answer. The documented answer is {"balance": 99.9999999};
+// a third-party type shows {"data":{"balance":…}}, accepted too.
+func parse(resp *providers.Response, currency string) ([]providers.Balance, error) {
 	var body struct {
 		Balance *providers.Amount `json:"balance"`
 		Data    *struct {
@@ -51,17 +59,17 @@ func (c *Client) Balance(ctx context.Context) (providers.Balance, error) {
 		} `json:"data"`
 	}
 	if err := resp.DecodeJSONOK(&body); err != nil {
-		return providers.Balance{}, err
+		return nil, err
 	}
 	amount := body.Balance
 	if amount == nil && body.Data != nil {
 		amount = body.Data.Balance
 	}
 	if amount == nil || !amount.Set {
-		return providers.Balance{}, providers.Errorf(providers.ReasonBadResponse,
+		return nil, providers.Errorf(providers.ReasonBadResponse,
 			`%s: expected {"balance": <number>}, got %s`, resp.Op, providers.Snippet(resp.Body))
 	}
-	return providers.Balance{Value: amount.Value, Unit: providers.UnitCurrency, Currency: c.acct.Currency}, nil
+	return []providers.Balance{providers.Money(amount.Value, currency)}, nil
 }
 
 // detailCode extracts D7's error code from {"detail":{"code":…}} for the
@@ -75,5 +83,5 @@ func detailCode(body []byte) string {
 	if json.Unmarshal(body, &e) != nil || e.Detail.Code == "" {
 		return ""
 	}
-	return " (" + e.Detail.Code + ")"
+	return " (" + providers.Bound(e.Detail.Code) + ")"
 }

@@ -56,9 +56,11 @@ func TestBalance(t *testing.T) {
 				c.Handler.ServeHTTP(w, r)
 			}))
 			defer srv.Close()
-			acct := pt.Account(srv, creds)
+			acct := pt.Settings(srv, creds)
 			acct.Currency = "EUR"
 			pt.Check(t, New(acct), c, creds)
 		})
 	}
 }
+
+func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }

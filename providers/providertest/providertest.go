@@ -8,11 +8,13 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/simulator"
 )
 
 // Answer is a canned HTTP answer.
@@ -44,8 +46,11 @@ var Hang = http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.C
 type Case struct {
 	Name    string
 	Handler http.Handler
-	// Want is the expected balance when WantReason is empty.
+	// Want is the expected (single) amount when WantReason is empty and
+	// WantAll is nil.
 	Want providers.Balance
+	// WantAll is the expected list of amounts, when there are several.
+	WantAll []providers.Balance
 	// WantReason is the expected failure reason ("" for success).
 	WantReason providers.Reason
 	// WantErr is a substring of the expected error message.
@@ -73,13 +78,17 @@ func CommonFailures() []Case {
 	}
 }
 
-// Account returns an account for srv with the given credentials.
-func Account(srv *httptest.Server, creds map[string]string) providers.Account {
-	return providers.Account{Name: "test", BaseURL: srv.URL, Credentials: creds, Client: srv.Client(), UserAgent: "providertest"}
+// Settings returns the settings of an account served by srv with the given
+// credentials. Its client follows redirects by the providers' own policy.
+func Settings(srv *httptest.Server, creds map[string]string) providers.Settings {
+	client := srv.Client()
+	client.CheckRedirect = providers.CheckRedirect
+	return providers.Settings{Name: "test", BaseURL: srv.URL, Credentials: creds, Client: client, UserAgent: "providertest"}
 }
 
-// Check runs p.Balance with a short deadline and compares the outcome with
-// c. It also checks that no credential value shows in the error.
+// Check runs p.Balances with a short deadline and compares the outcome with
+// c. It also checks that no run of 8 characters of a credential shows in
+// the error.
 func Check(t *testing.T, p providers.Provider, c Case, creds map[string]string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -88,22 +97,26 @@ func Check(t *testing.T, p providers.Provider, c Case, creds map[string]string) 
 		ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
 	}
 	defer cancel()
-	got, err := p.Balance(ctx)
+	got, err := p.Balances(ctx)
 	if c.WantReason == "" {
-		if err != nil {
-			t.Fatalf("Balance() error = %v, want %+v", err, c.Want)
+		want := c.WantAll
+		if want == nil {
+			want = []providers.Balance{c.Want}
 		}
-		if got != c.Want {
-			t.Fatalf("Balance() = %+v, want %+v", got, c.Want)
+		if err != nil {
+			t.Fatalf("Balances() error = %v, want %+v", err, want)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("Balances() = %+v, want %+v", got, want)
 		}
 		return
 	}
 	if err == nil {
-		t.Fatalf("Balance() = %+v, want a %s error", got, c.WantReason)
+		t.Fatalf("Balances() = %+v, want a %s error", got, c.WantReason)
 	}
 	var pe *providers.Error
 	if !errors.As(err, &pe) {
-		t.Fatalf("Balance() error %T %v is not a *providers.Error", err, err)
+		t.Fatalf("Balances() error %T %v is not a *providers.Error", err, err)
 	}
 	if r := providers.Classify(err); r != c.WantReason {
 		t.Errorf("reason = %s, want %s (error: %v)", r, c.WantReason, err)
@@ -115,8 +128,95 @@ func Check(t *testing.T, p providers.Provider, c Case, creds map[string]string) 
 		t.Errorf("RetryAfter = %s, want %s", providers.RetryAfter(err), c.WantRetryAfter)
 	}
 	for k, v := range creds {
-		if strings.Contains(err.Error(), v) {
-			t.Errorf("error %q contains credential %s", err, k)
+		if run, ok := Leak(err.Error(), v); ok {
+			t.Errorf("error %q contains %q of credential %s", err, run, k)
 		}
 	}
+}
+
+// Leak reports whether text holds secret, or any run of 8 or more of its
+// characters, and returns the run found.
+func Leak(text, secret string) (string, bool) {
+	const run = 8
+	if len(secret) < run {
+		return secret, secret != "" && strings.Contains(text, secret)
+	}
+	for i := 0; i+run <= len(secret); i++ {
+		if strings.Contains(text, secret[i:i+run]) {
+			return secret[i : i+run], true
+		}
+	}
+	return "", false
+}
+
+// CheckFake runs the provider's real client against its own simulated API
+// (spec.Fake, served by the simulator) in every behaviour the simulator
+// offers, and with credentials the fake does not know. opts are the
+// account's options (nil for the provider's defaults); the account's
+// `currency:` is EUR, the wallet's currency too (a provider whose API has a
+// fixed currency may report that one).
+func CheckFake(t *testing.T, spec providers.Spec, opts providers.Options) {
+	t.Helper()
+	if spec.Fake == nil {
+		t.Fatalf("provider %s has no fake API", spec.ID)
+	}
+	sim := simulator.New([]providers.Spec{spec})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	t.Cleanup(sim.Close)
+	if opts == nil && spec.NewOptions != nil {
+		opts = spec.NewOptions()
+	}
+	creds := simulator.DemoCredentials(spec)
+	newClient := func(creds map[string]string) providers.Provider {
+		p, err := spec.New(providers.Settings{Name: "fake", BaseURL: simulator.BaseURL(srv.URL, spec.ID), Currency: "EUR",
+			Credentials: creds, Options: opts, Client: srv.Client(), UserAgent: "providertest"})
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		return p
+	}
+	behaviours := []struct {
+		b    providers.Behavior
+		want providers.Reason
+	}{
+		{providers.OK, ""},
+		{providers.Reject, providers.ReasonAuth},
+		{providers.Hang, providers.ReasonTimeout},
+		{providers.ServerError, providers.ReasonHTTPStatus},
+		{providers.RateLimit, providers.ReasonRateLimited},
+		{providers.Garbage, providers.ReasonBadResponse},
+	}
+	for _, b := range behaviours {
+		t.Run("fake/"+string(b.b), func(t *testing.T) {
+			sim.Add(spec.ID, creds, providers.Wallet{Balance: 42, Currency: "EUR", Behavior: b.b})
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			got, err := newClient(creds).Balances(ctx)
+			if b.want == "" {
+				if err != nil || len(got) == 0 || got[0].Value != 42 || got[0].Kind != providers.KindBalance {
+					t.Fatalf("Balances() = %+v, %v; want 42 first", got, err)
+				}
+				if got[0].Unit == providers.UnitCurrency && len(got[0].Currency) != 3 {
+					t.Fatalf("Balances() = %+v, want a currency code", got)
+				}
+				return
+			}
+			if r := providers.Classify(err); r != b.want {
+				t.Fatalf("Balances() error %v classified %s, want %s", err, r, b.want)
+			}
+		})
+	}
+	t.Run("fake/unknown credentials", func(t *testing.T) {
+		other := map[string]string{}
+		for k, v := range creds {
+			other[k] = v + "-wrong"
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		_, err := newClient(other).Balances(ctx)
+		if r := providers.Classify(err); r != providers.ReasonAuth {
+			t.Fatalf("unknown credentials: error %v classified %s, want auth", err, r)
+		}
+	})
 }

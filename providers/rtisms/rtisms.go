@@ -20,13 +20,16 @@ var Spec = providers.Spec{
 	Name:           "RTI-SMS",
 	DefaultBaseURL: "https://www.rti-sms.com",
 	CredentialSets: [][]string{{"client_id", "client_secret"}, {"access_token"}},
-	New:            func(a providers.Account) (providers.Provider, error) { return New(a), nil },
+	New:            func(s providers.Settings) (providers.Provider, error) { return New(s), nil },
+	Fake:           func() providers.FakeAPI { return NewFake(time.Hour) },
+	Demo: providers.Demo{Name: "cl-transactional", Currency: "CLP", LowBalanceThreshold: 100,
+		Wallet: providers.Wallet{Balance: 457, DrainPerSecond: 0.0002}},
 }
 
 // Client fetches an RTI-SMS account's balance, keeping its access token
 // until shortly before it expires.
 type Client struct {
-	acct providers.Account
+	acct providers.Settings
 	now  func() time.Time
 
 	mu     sync.Mutex
@@ -36,9 +39,9 @@ type Client struct {
 
 // New returns a Client for the account. With an `access_token` credential
 // the token is used as is and cannot be renewed.
-func New(a providers.Account) *Client {
-	c := &Client{acct: a, now: time.Now}
-	if t := a.Credentials["access_token"]; t != "" {
+func New(s providers.Settings) *Client {
+	c := &Client{acct: s, now: time.Now}
+	if t := s.Credentials["access_token"]; t != "" {
 		c.token = t
 	}
 	return c
@@ -55,45 +58,51 @@ func renewMargin(validity time.Duration) time.Duration {
 	return m
 }
 
-// Balance implements providers.Provider.
-func (c *Client) Balance(ctx context.Context) (providers.Balance, error) {
+// Balances implements providers.Provider: one amount of money in the
+// account's configured currency (the API does not say which).
+func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	tok, err := c.currentToken(ctx)
 	if err != nil {
-		return providers.Balance{}, err
+		return nil, err
 	}
 	resp, err := c.getBalance(ctx, tok)
 	if err != nil {
-		return providers.Balance{}, err
+		return nil, err
 	}
 	if resp.Status == http.StatusUnauthorized {
 		if c.static() {
-			return providers.Balance{}, providers.Errorf(providers.ReasonAuth,
+			return nil, providers.Errorf(providers.ReasonAuth,
 				"%s: access_token rejected (HTTP 401); it cannot be renewed without client_id and client_secret", resp.Op)
 		}
 		// The token was revoked or expired early: fetch a new one, retry once.
 		c.forget(tok)
 		if tok, err = c.currentToken(ctx); err != nil {
-			return providers.Balance{}, err
+			return nil, err
 		}
 		if resp, err = c.getBalance(ctx, tok); err != nil {
-			return providers.Balance{}, err
+			return nil, err
 		}
 		if resp.Status == http.StatusUnauthorized {
-			return providers.Balance{}, providers.Errorf(providers.ReasonAuth,
+			return nil, providers.Errorf(providers.ReasonAuth,
 				"%s: fresh access token rejected: HTTP 401", resp.Op)
 		}
 	}
+	return parseBalance(resp, c.acct.Currency)
+}
+
+// parseBalance reads GET /api/balance's answer: {"balance":"457.00"}.
+func parseBalance(resp *providers.Response, currency string) ([]providers.Balance, error) {
 	var body struct {
 		Balance *providers.Amount `json:"balance"`
 	}
 	if err := resp.DecodeJSONOK(&body); err != nil {
-		return providers.Balance{}, err
+		return nil, err
 	}
 	if body.Balance == nil || !body.Balance.Set {
-		return providers.Balance{}, providers.Errorf(providers.ReasonBadResponse,
+		return nil, providers.Errorf(providers.ReasonBadResponse,
 			`%s: expected {"balance":"<amount>"}, got %s`, resp.Op, providers.Snippet(resp.Body))
 	}
-	return providers.Balance{Value: body.Balance.Value, Unit: providers.UnitCurrency, Currency: c.acct.Currency}, nil
+	return []providers.Balance{providers.Money(body.Balance.Value, currency)}, nil
 }
 
 func (c *Client) getBalance(ctx context.Context, tok string) (*providers.Response, error) {
@@ -122,6 +131,7 @@ func (c *Client) currentToken(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	c.acct.AddSecret(tok)
 	c.token, c.expiry = tok, time.Time{}
 	if validity > 0 {
 		c.expiry = c.now().Add(validity - renewMargin(validity))
@@ -158,7 +168,8 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		// The token endpoint answers 400/401 for invalid client credentials.
 		return "", 0, providers.Errorf(providers.ReasonAuth, "%s: token refused for client_id/client_secret: HTTP %d", resp.Op, resp.Status)
 	}
-	if err := resp.StatusError(); err != nil {
+	// Never quote a body of the credential endpoint: it may echo the secret.
+	if err := resp.StatusErrorWithoutBody(); err != nil {
 		return "", 0, err
 	}
 	if err := resp.ExpectContentType("application/json"); err != nil {

@@ -100,7 +100,7 @@ func newFake(t *testing.T, balance http.Handler) (*fakeRTI, *httptest.Server) {
 var creds = map[string]string{"client_id": clientID, "client_secret": clientSecret}
 
 func clp(v float64) providers.Balance {
-	return providers.Balance{Value: v, Unit: providers.UnitCurrency, Currency: "CLP"}
+	return providers.Money(v, "CLP")
 }
 
 func TestBalanceAnswers(t *testing.T) {
@@ -116,7 +116,7 @@ func TestBalanceAnswers(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			_, srv := newFake(t, c.Handler)
-			acct := pt.Account(srv, creds)
+			acct := pt.Settings(srv, creds)
 			acct.Currency = "CLP"
 			pt.Check(t, New(acct), c, creds)
 		})
@@ -129,6 +129,9 @@ func TestTokenAnswers(t *testing.T) {
 		{Name: "400 malformed credentials", Handler: pt.Answer{Status: 400, Header: map[string]string{"Content-Type": "application/json"}, Body: `{"error":"invalid_request"}`},
 			WantReason: providers.ReasonAuth, WantErr: "HTTP 400"},
 		{Name: "500", Handler: pt.Answer{Status: 500}, WantReason: providers.ReasonHTTPStatus},
+		// The token endpoint's body is never quoted: it may echo the form.
+		{Name: "500 echoing the form", Handler: pt.Answer{Status: 500, Body: "bad request: grant_type=client_credentials&client_id=" + clientID + "&client_secret=" + clientSecret[:10]},
+			WantReason: providers.ReasonHTTPStatus, WantErr: "got 500"},
 		{Name: "429", Handler: pt.Answer{Status: 429, Header: map[string]string{"Retry-After": "30"}}, WantReason: providers.ReasonRateLimited, WantRetryAfter: 30 * time.Second},
 		{Name: "no access_token", Handler: pt.JSON(`{"validity_period":"3600"}`), WantReason: providers.ReasonBadResponse, WantErr: "no access_token"},
 		{Name: "garbage echoing the secret", Handler: pt.JSON(`{"access_token": ` + clientSecret), WantReason: providers.ReasonBadResponse},
@@ -138,7 +141,7 @@ func TestTokenAnswers(t *testing.T) {
 		t.Run(c.Name, func(t *testing.T) {
 			f, srv := newFake(t, pt.JSON(`{"balance":"1.00"}`))
 			f.auth = c.Handler
-			pt.Check(t, New(pt.Account(srv, creds)), c, creds)
+			pt.Check(t, New(pt.Settings(srv, creds)), c, creds)
 			if _, bal := f.hits(); bal != 0 {
 				t.Errorf("balance called %d times without a token", bal)
 			}
@@ -149,7 +152,7 @@ func TestTokenAnswers(t *testing.T) {
 func TestTokenLifecycle(t *testing.T) {
 	ctx := context.Background()
 	f, srv := newFake(t, pt.JSON(`{"balance":"457.00"}`))
-	c := New(pt.Account(srv, creds))
+	c := New(pt.Settings(srv, creds))
 	now := time.Unix(1_700_000_000, 0)
 	c.now = func() time.Time { return now }
 	steps := []struct {
@@ -168,8 +171,8 @@ func TestTokenLifecycle(t *testing.T) {
 		if s.before != nil {
 			s.before()
 		}
-		got, err := c.Balance(ctx)
-		if err != nil || got.Value != 457 {
+		got, err := c.Balances(ctx)
+		if err != nil || len(got) != 1 || got[0].Value != 457 {
 			t.Fatalf("%s: Balance() = %v, %v", s.name, got, err)
 		}
 		if a, b := f.hits(); a != s.wantAuth || b != s.wantCalls {
@@ -180,7 +183,7 @@ func TestTokenLifecycle(t *testing.T) {
 
 func TestRetryOnlyOnce(t *testing.T) {
 	f, srv := newFake(t, pt.Answer{Status: 401})
-	_, err := New(pt.Account(srv, creds)).Balance(context.Background())
+	_, err := New(pt.Settings(srv, creds)).Balances(context.Background())
 	if providers.Classify(err) != providers.ReasonAuth {
 		t.Fatalf("error = %v, want auth", err)
 	}
@@ -194,10 +197,10 @@ func TestValidityPeriodShapes(t *testing.T) {
 		t.Run(v, func(t *testing.T) {
 			f, srv := newFake(t, pt.JSON(`{"balance":"1.00"}`))
 			f.validity = v
-			c := New(pt.Account(srv, creds))
+			c := New(pt.Settings(srv, creds))
 			for i := 0; i < 2; i++ {
-				if _, err := c.Balance(context.Background()); err != nil {
-					t.Fatalf("Balance() error = %v", err)
+				if _, err := c.Balances(context.Background()); err != nil {
+					t.Fatalf("Balances() error = %v", err)
 				}
 			}
 			auth, _ := f.hits()
@@ -217,9 +220,9 @@ func TestStaticAccessToken(t *testing.T) {
 	f, srv := newFake(t, pt.JSON(`{"balance":"9.99"}`))
 	f.valid["static-token-abc"] = true
 	staticCreds := map[string]string{"access_token": "static-token-abc"}
-	c := New(pt.Account(srv, staticCreds))
-	got, err := c.Balance(context.Background())
-	if err != nil || got.Value != 9.99 {
+	c := New(pt.Settings(srv, staticCreds))
+	got, err := c.Balances(context.Background())
+	if err != nil || len(got) != 1 || got[0].Value != 9.99 {
 		t.Fatalf("Balance() = %v, %v", got, err)
 	}
 	f.revokeAll()
@@ -228,3 +231,25 @@ func TestStaticAccessToken(t *testing.T) {
 		t.Fatalf("auth calls %d, balance calls %d; want 0, 2", a, b)
 	}
 }
+
+func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }
+
+// TestFetchedTokenIsASecret checks that the token obtained at run time is
+// handed to the account's secret sink, so that it is redacted like the
+// configured credentials.
+func TestFetchedTokenIsASecret(t *testing.T) {
+	_, srv := newFake(t, pt.JSON(`{"balance":"1.00"}`))
+	sink := &secrets{}
+	acct := pt.Settings(srv, creds)
+	acct.Secrets = sink
+	if _, err := New(acct).Balances(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.got) != 1 || sink.got[0] != "token-1" {
+		t.Fatalf("secrets learnt = %q, want [token-1]", sink.got)
+	}
+}
+
+type secrets struct{ got []string }
+
+func (s *secrets) AddSecret(v string) { s.got = append(s.got, v) }

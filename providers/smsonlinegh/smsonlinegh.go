@@ -24,12 +24,29 @@ const (
 
 // Spec registers the provider as `smsonlinegh`.
 var Spec = providers.Spec{
-	ID:              "smsonlinegh",
-	Name:            "SMSOnlineGH",
-	DefaultBaseURL:  "https://api.smsonlinegh.com",
-	CredentialSets:  [][]string{{"api_key"}},
-	ResponseFormats: []string{FormatJSON, FormatXML},
-	New:             func(a providers.Account) (providers.Provider, error) { return New(a), nil },
+	ID:             "smsonlinegh",
+	Name:           "SMSOnlineGH",
+	DefaultBaseURL: "https://api.smsonlinegh.com",
+	CredentialSets: [][]string{{"api_key"}},
+	NewOptions:     func() providers.Options { return &Options{ResponseFormat: FormatJSON} },
+	New:            func(s providers.Settings) (providers.Provider, error) { return New(s), nil },
+	Fake:           func() providers.FakeAPI { return &Fake{} },
+	Demo: providers.Demo{Name: "gh-otp", LowBalanceThreshold: 500,
+		Wallet: providers.Wallet{Balance: 2432, Credits: true}},
+}
+
+// Options are the provider's `options:`.
+type Options struct {
+	// ResponseFormat is the answer format asked for: json (default) or xml.
+	ResponseFormat string `yaml:"response_format"`
+}
+
+// Validate implements providers.Options.
+func (o *Options) Validate() error {
+	if o.ResponseFormat != FormatJSON && o.ResponseFormat != FormatXML {
+		return providers.FieldErrorf("response_format", fmt.Errorf("expected json or xml, got %q", o.ResponseFormat))
+	}
+	return nil
 }
 
 // Handshake ids that mean the key was refused (SDK enum RequestHandshake).
@@ -42,11 +59,18 @@ var authHandshakes = map[int]string{
 
 // Client fetches an SMSOnlineGH account's balance.
 type Client struct {
-	acct providers.Account
+	acct   providers.Settings
+	format string
 }
 
 // New returns a Client for the account.
-func New(a providers.Account) *Client { return &Client{acct: a} }
+func New(s providers.Settings) *Client {
+	c := &Client{acct: s, format: FormatJSON}
+	if o, ok := s.Options.(*Options); ok && o != nil && o.ResponseFormat != "" {
+		c.format = o.ResponseFormat
+	}
+	return c
+}
 
 // answer is the common shape of the JSON and XML answers.
 type answer struct {
@@ -58,55 +82,64 @@ type answer struct {
 	CurrencyCode   string
 }
 
-// Balance implements providers.Provider.
-func (c *Client) Balance(ctx context.Context) (providers.Balance, error) {
+// Balances implements providers.Provider: one amount, money or credits as
+// the answer's model says.
+func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	req, err := providers.NewRequest(ctx, c.acct, http.MethodPost, "/v5/account/balance", nil)
 	if err != nil {
-		return providers.Balance{}, err
+		return nil, err
 	}
 	accept := "application/json"
-	if c.acct.ResponseFormat == FormatXML {
+	if c.format == FormatXML {
 		accept = "application/xml"
 	}
 	req.Header.Set("Accept", accept)
 	req.Header.Set("Authorization", "key "+c.acct.Credentials["api_key"])
 	resp, err := providers.Do(c.acct.HTTPClient(), req)
 	if err != nil {
-		return providers.Balance{}, err
+		return nil, err
 	}
-	// The handshake decides, whatever the HTTP status: a revoked key has been
+	return parseAnswer(resp, accept, c.acct.Currency)
+}
+
+// parseAnswer reads the answer to the balance call. The handshake decides, whatever the HTTP status: a revoked key has been
 	// seen answered with HTTP 200 and handshake 1203.
+func parseAnswer(resp *providers.Response, accept, currency string) ([]providers.Balance, error) {
 	ans, parseErr := parse(resp, accept)
 	if parseErr == nil && ans.HandshakeID != nil && *ans.HandshakeID != 0 {
-		return providers.Balance{}, handshakeError(resp, *ans.HandshakeID, ans.HandshakeLabel)
+		return nil, handshakeError(resp, *ans.HandshakeID, ans.HandshakeLabel)
 	}
 	if err := resp.StatusError(); err != nil {
-		return providers.Balance{}, err
+		return nil, err
 	}
 	if parseErr != nil {
-		return providers.Balance{}, parseErr
+		return nil, parseErr
 	}
 	if ans.HandshakeID == nil {
-		return providers.Balance{}, providers.Errorf(providers.ReasonBadResponse, "%s: expected a handshake in the answer, got %s", resp.Op, providers.Snippet(resp.Body))
+		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected a handshake in the answer, got %s", resp.Op, providers.Snippet(resp.Body))
 	}
 	if !ans.HasData || ans.Balance == "" {
-		return providers.Balance{}, providers.Errorf(providers.ReasonBadResponse, "%s: expected data.balance in the answer, got %s", resp.Op, providers.Snippet(resp.Body))
+		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected data.balance in the answer, got %s", resp.Op, providers.Snippet(resp.Body))
 	}
 	v, err := providers.ParseAmount(ans.Balance)
 	if err != nil {
-		return providers.Balance{}, &providers.Error{Reason: providers.ReasonBadResponse, Msg: resp.Op + ": data.balance", Err: err}
+		return nil, &providers.Error{Reason: providers.ReasonBadResponse, Msg: resp.Op + ": data.balance", Err: err}
 	}
 	// The docs' own currency sample says model "quantity" while giving a
 	// currency: currency fields, when present, win.
 	switch {
 	case ans.CurrencyCode != "":
-		return providers.Balance{Value: v, Unit: providers.UnitCurrency, Currency: ans.CurrencyCode}, nil
+		code, ok := providers.NormalizeCurrency(ans.CurrencyCode)
+		if !ok {
+			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected an ISO 4217 data.currencyCode, got %q", resp.Op, providers.Bound(ans.CurrencyCode))
+		}
+		return []providers.Balance{providers.Money(v, code)}, nil
 	case ans.Model == "currency":
-		return providers.Balance{Value: v, Unit: providers.UnitCurrency, Currency: c.acct.Currency}, nil
+		return []providers.Balance{providers.Money(v, currency)}, nil
 	case ans.Model == "quantity":
-		return providers.Balance{Value: v, Unit: providers.UnitCredits}, nil
+		return []providers.Balance{providers.Credits(v)}, nil
 	default:
-		return providers.Balance{}, providers.Errorf(providers.ReasonBadResponse, `%s: expected data.model "quantity" or "currency", got %q`, resp.Op, ans.Model)
+		return nil, providers.Errorf(providers.ReasonBadResponse, `%s: expected data.model "quantity" or "currency", got %q`, resp.Op, providers.Bound(ans.Model))
 	}
 }
 
@@ -115,6 +148,7 @@ func handshakeError(resp *providers.Response, id int, label string) error {
 	if label == "" {
 		label = known
 	}
+	label = providers.Bound(label)
 	if auth {
 		return providers.Errorf(providers.ReasonAuth, "%s: API key refused: handshake %d (%s), HTTP %d", resp.Op, id, label, resp.Status)
 	}

@@ -2,6 +2,7 @@ package smsonlinegh
 
 import (
 	"net/http"
+	"strings"
 	"net/http/httptest"
 	"testing"
 
@@ -20,8 +21,8 @@ func jsonAnswer(status int, body string) pt.Answer {
 }
 
 var (
-	credits = providers.Balance{Value: 2432, Unit: providers.UnitCredits}
-	ghs     = providers.Balance{Value: 350, Unit: providers.UnitCurrency, Currency: "GHS"}
+	credits = providers.Credits(2432)
+	ghs     = providers.Money(350, "GHS")
 )
 
 func TestBalance(t *testing.T) {
@@ -39,9 +40,9 @@ func TestBalance(t *testing.T) {
     "data": {"balance": 350, "model": "quantity", "currencyName": "Ghana Cedi", "currencyCode": "GHS"}
 }`), Want: ghs}},
 		{Case: pt.Case{Name: "json currency model", Handler: pt.JSON(`{"handshake":{"id":0,"label":"HSHK_OK"},"data":{"balance":12.75,"model":"currency","currencyName":"Ghana Cedi","currencyCode":"GHS"}}`),
-			Want: providers.Balance{Value: 12.75, Unit: providers.UnitCurrency, Currency: "GHS"}}},
+			Want: providers.Money(12.75, "GHS")}},
 		{Case: pt.Case{Name: "json currency model without code", Handler: pt.JSON(`{"handshake":{"id":0,"label":"HSHK_OK"},"data":{"balance":1.5,"model":"currency","currencyName":null,"currencyCode":null}}`),
-			Want: providers.Balance{Value: 1.5, Unit: providers.UnitCurrency, Currency: "XOF"}}},
+			Want: providers.Money(1.5, "XOF")}},
 		{format: FormatXML, Case: pt.Case{Name: "xml quantity (docs, null text)", Handler: xmlAnswer(200, `<response>
     <handshake><id>0</id><label>HSHK_OK</label></handshake>
     <data><balance>2432</balance><model>quantity</model><currencyName>null</currencyName><currencyCode>null</currencyCode></data>
@@ -71,6 +72,12 @@ func TestBalance(t *testing.T) {
 		{Case: pt.Case{Name: "unknown model", Handler: pt.JSON(`{"handshake":{"id":0,"label":"HSHK_OK"},"data":{"balance":1,"model":"points","currencyCode":null}}`),
 			WantReason: providers.ReasonBadResponse, WantErr: "points"}},
 		{format: FormatXML, Case: pt.Case{Name: "truncated xml", Handler: xmlAnswer(200, `<response><handshake><id>0</id>`), WantReason: providers.ReasonBadResponse}},
+		{Case: pt.Case{Name: "lower-case currency code", Handler: pt.JSON(`{"handshake":{"id":0,"label":"HSHK_OK"},"data":{"balance":2,"model":"currency","currencyCode":"ghs"}}`),
+			Want: providers.Money(2, "GHS")}},
+		{Case: pt.Case{Name: "junk currency code", Handler: pt.JSON(`{"handshake":{"id":0,"label":"HSHK_OK"},"data":{"balance":2,"model":"currency","currencyCode":"Ghana\ncedi"}}`),
+			WantReason: providers.ReasonBadResponse, WantErr: "currencyCode"}},
+		{Case: pt.Case{Name: "huge handshake label is bounded", Handler: pt.JSON(`{"handshake":{"id":1408,"label":"` + strings.Repeat("L", 60000) + `"},"data":null}`),
+			WantReason: providers.ReasonBadResponse, WantErr: "LLLL…"}},
 		{format: FormatXML, Case: pt.Case{Name: "xml bad handshake id", Handler: xmlAnswer(200, `<response><handshake><id>zero</id></handshake></response>`), WantReason: providers.ReasonBadResponse}},
 	}
 	for _, c := range pt.CommonFailures() {
@@ -96,10 +103,29 @@ func TestBalance(t *testing.T) {
 				c.Handler.ServeHTTP(w, r)
 			}))
 			defer srv.Close()
-			acct := pt.Account(srv, creds)
-			acct.ResponseFormat = c.format
+			acct := pt.Settings(srv, creds)
+			if c.format != "" {
+				acct.Options = &Options{ResponseFormat: c.format}
+			}
 			acct.Currency = "XOF"
 			pt.Check(t, New(acct), c.Case, creds)
 		})
+	}
+}
+
+func TestFake(t *testing.T) {
+	pt.CheckFake(t, Spec, nil)
+	pt.CheckFake(t, Spec, &Options{ResponseFormat: FormatXML})
+}
+
+func TestOptionsValidate(t *testing.T) {
+	for _, c := range []struct {
+		format string
+		ok     bool
+	}{{"json", true}, {"xml", true}, {"csv", false}, {"", false}} {
+		err := (&Options{ResponseFormat: c.format}).Validate()
+		if (err == nil) != c.ok || (err != nil && providers.FieldOf(err) != "response_format") {
+			t.Errorf("Validate(%q) = %v", c.format, err)
+		}
 	}
 }

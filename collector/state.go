@@ -1,10 +1,7 @@
 package collector
 
 import (
-	"fmt"
 	"math"
-	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,13 +19,13 @@ var durationBuckets = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
 // maxRetryAfter caps how long a provider's Retry-After can silence an account.
 const maxRetryAfter = time.Hour
 
-// account is one configured account with its provider client, cache and
+// accountState is one configured account with its provider client, cache and
 // counters. Its state survives reloads that leave its configuration alone.
-type account struct {
+type accountState struct {
 	cfg      config.Account
 	provider providers.Provider
-	secrets  []string
-	sf       singleflight.Group
+	secrets  *secretSet
+	flight   singleflight.Group // one refresh in flight
 
 	mu          sync.Mutex
 	attempted   bool
@@ -36,8 +33,8 @@ type account struct {
 	up          bool
 	lastErr     string
 	lastReason  providers.Reason
-	retryAt     time.Time // after a failure: no new call before this
-	good        *providers.Balance
+	retryAt     time.Time           // after a failure: no new call before this
+	good        []providers.Balance // the latest good amounts, main balance first
 	goodAt      time.Time
 	lastDur     time.Duration
 	requests    uint64
@@ -48,18 +45,18 @@ type account struct {
 	failStart   time.Time
 }
 
-func newAccount(cfg config.Account, p providers.Provider) *account {
-	return &account{
+func newAccountState(cfg config.Account, p providers.Provider, secrets *secretSet) *accountState {
+	return &accountState{
 		cfg:         cfg,
 		provider:    p,
-		secrets:     cfg.SecretValues(),
+		secrets:     secrets,
 		failures:    map[providers.Reason]uint64{},
 		bucketCount: make([]uint64, len(durationBuckets)),
 	}
 }
 
 // due says whether the cached result is too old to serve at now.
-func (a *account) due(now time.Time) bool {
+func (a *accountState) due(now time.Time) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	switch {
@@ -74,7 +71,7 @@ func (a *account) due(now time.Time) bool {
 
 // record stores the outcome of one refresh that went to the provider and
 // logs when the account starts failing or recovers.
-func (a *account) record(bal providers.Balance, err error, dur time.Duration, now time.Time, failureTTL time.Duration, logger log.Logger) {
+func (a *accountState) record(bal []providers.Balance, err error, dur time.Duration, now time.Time, failureTTL time.Duration, logger log.Logger) {
 	if err == nil {
 		err = validate(bal)
 	}
@@ -95,13 +92,12 @@ func (a *account) record(bal providers.Balance, err error, dur time.Duration, no
 		if wasFailing {
 			level.Info(logger).Log("msg", "Account refresh recovered", "failed_for", now.Sub(a.failStart).Round(time.Second))
 		}
-		b := bal
-		a.up, a.good, a.goodAt, a.lastErr, a.lastReason = true, &b, now, "", ""
+		a.up, a.good, a.goodAt, a.lastErr, a.lastReason = true, bal, now, "", ""
 		level.Debug(logger).Log("msg", "Refreshed balance", "duration_seconds", dur.Seconds())
 		return
 	}
 	reason := providers.Classify(err)
-	msg := redact(err.Error(), a.secrets)
+	msg := a.secrets.Redact(err.Error())
 	a.failures[reason]++
 	wait := failureTTL
 	if ra := providers.RetryAfter(err); ra > wait {
@@ -116,27 +112,45 @@ func (a *account) record(bal providers.Balance, err error, dur time.Duration, no
 	}
 }
 
-func validate(b providers.Balance) error {
-	switch {
-	case math.IsNaN(b.Value) || math.IsInf(b.Value, 0):
-		return providers.Errorf(providers.ReasonBadResponse, "provider returned a non-finite balance")
-	case b.Unit != providers.UnitCurrency && b.Unit != providers.UnitCredits:
-		return providers.Errorf(providers.ReasonBadResponse, "provider returned unknown unit %q", b.Unit)
+// validate checks what a provider reported before it becomes metrics:
+// finite values, known units, ISO-shaped currencies, at least one balance
+// and no two amounts that would make the same series.
+func validate(bal []providers.Balance) error {
+	type series struct {
+		kind           providers.Kind
+		unit, currency string
 	}
-	return nil
-}
-
-// redact replaces every credential value in s.
-func redact(s string, secrets []string) string {
-	// Longest first, so that a secret containing another is replaced whole.
-	sorted := append([]string(nil), secrets...)
-	sort.Slice(sorted, func(i, j int) bool { return len(sorted[i]) > len(sorted[j]) })
-	for _, sec := range sorted {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "<secret>")
+	seen := map[series]bool{}
+	balances := 0
+	for _, b := range bal {
+		switch {
+		case math.IsNaN(b.Value) || math.IsInf(b.Value, 0):
+			return providers.Errorf(providers.ReasonBadResponse, "provider returned a non-finite amount")
+		case b.Unit != providers.UnitCurrency && b.Unit != providers.UnitCredits:
+			return providers.Errorf(providers.ReasonBadResponse, "provider returned unknown unit %q", providers.Bound(b.Unit))
+		case b.Unit == providers.UnitCredits && b.Currency != "":
+			return providers.Errorf(providers.ReasonBadResponse, "provider returned credits with a currency")
+		case b.Kind != providers.KindBalance && b.Kind != providers.KindCreditLimit:
+			return providers.Errorf(providers.ReasonBadResponse, "provider returned an amount of unknown kind %d", b.Kind)
+		}
+		if b.Currency != "" {
+			if code, ok := providers.NormalizeCurrency(b.Currency); !ok || code != b.Currency {
+				return providers.Errorf(providers.ReasonBadResponse, "provider returned currency %q, not an upper-case ISO 4217 code", providers.Bound(b.Currency))
+			}
+		}
+		k := series{b.Kind, b.Unit, b.Currency}
+		if seen[k] {
+			return providers.Errorf(providers.ReasonBadResponse, "provider returned two amounts in %s %s", b.Unit, b.Currency)
+		}
+		seen[k] = true
+		if b.Kind == providers.KindBalance {
+			balances++
 		}
 	}
-	return s
+	if balances == 0 {
+		return providers.Errorf(providers.ReasonBadResponse, "provider returned no balance")
+	}
+	return nil
 }
 
 // Status is a snapshot of one account, for the landing page and --once.
@@ -145,8 +159,8 @@ type Status struct {
 	Provider  string
 	Attempted bool
 	Up        bool
-	// Balance is the last good balance, if any.
-	Balance     *providers.Balance
+	// Balances are the last good amounts (main balance first), if any.
+	Balances    []providers.Balance
 	LastSuccess time.Time
 	// LastError is the latest refresh's error (redacted), or "".
 	LastError    string
@@ -154,24 +168,13 @@ type Status struct {
 	LastDuration time.Duration
 }
 
-func (a *account) status() Status {
+func (a *accountState) status() Status {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s := Status{
 		Name: a.cfg.Name, Provider: a.cfg.Provider, Attempted: a.attempted, Up: a.up,
 		LastSuccess: a.goodAt, LastError: a.lastErr, Reason: a.lastReason, LastDuration: a.lastDur,
 	}
-	if a.good != nil {
-		b := *a.good
-		s.Balance = &b
-	}
+	s.Balances = a.good
 	return s
-}
-
-// FormatValue renders a balance for people.
-func FormatValue(b providers.Balance) string {
-	if b.Unit == providers.UnitCredits {
-		return fmt.Sprintf("%g", b.Value)
-	}
-	return fmt.Sprintf("%.2f", b.Value)
 }

@@ -1,0 +1,48 @@
+package collector
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestRedact(t *testing.T) {
+	const token = `tok-3f9c"8a\41b7e2d0`
+	const user, pass = "api-user-0042", "api-pass-77e0c1"
+	s := newSecretSet([]string{token, user, pass, "12345"})
+	s.AddSecret("issued-at-runtime-9d8e7f")
+	q := strconv.Quote(token)
+	j, _ := json.Marshal(token)
+	cases := map[string]string{
+		"whole":            "token " + token + " refused",
+		"cut at the end":   `body "echo: ` + token[:10] + `…`,
+		"quoted":           "body " + q,
+		"json escaped":     "body " + string(j),
+		"url encoded":      "client_secret=" + url.QueryEscape(pass) + "&x=1",
+		"path escaped":     "GET /v1/" + url.PathEscape(token),
+		"base64 basic":     "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass)),
+		"base64 alone":     "x=" + base64.StdEncoding.EncodeToString([]byte(token)),
+		"runtime token":    "Bearer issued-at-runtime-9d8e7f",
+		"middle of secret": "…" + pass[3:12] + "…",
+		"short secret":     "key 12345 refused",
+	}
+	for name, text := range cases {
+		got := s.Redact(text)
+		if !strings.Contains(got, "<secret>") {
+			t.Errorf("%s: %q not redacted: %q", name, text, got)
+		}
+		for _, sec := range []string{token, user, pass, "issued-at-runtime-9d8e7f"} {
+			for i := 0; i+minSecretRun <= len(sec); i++ {
+				if strings.Contains(got, sec[i:i+minSecretRun]) {
+					t.Errorf("%s: %q still holds %q", name, got, sec[i:i+minSecretRun])
+				}
+			}
+		}
+	}
+	if got := s.Redact("HTTP 500 with an empty body"); got != "HTTP 500 with an empty body" {
+		t.Errorf("innocent text changed: %q", got)
+	}
+}

@@ -1,0 +1,292 @@
+package africastalking
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+	pt "github.com/sms-balance-exporter/sms_balance_exporter/providers/providertest"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/simulator"
+)
+
+const (
+	username = "acme-notifications-ke"
+	apiKey   = "atsk_0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+)
+
+// Documented bodies.
+const (
+	docBalance = `{"UserData":{"balance":"KES 1785.50"}}`
+	docAuth    = "The supplied authentication is invalid"
+)
+
+func TestBalances(t *testing.T) {
+	kes := func(v float64) providers.Balance { return providers.Money(v, "KES") }
+	plain := func(status int, body string) pt.Answer {
+		return pt.Answer{Status: status, Header: map[string]string{"Content-Type": "text/plain"}, Body: body}
+	}
+	jsonAnswer := func(status int, body string) pt.Answer {
+		return pt.Answer{Status: status, Header: map[string]string{"Content-Type": "application/json"}, Body: body}
+	}
+	cases := []pt.Case{
+		{Name: "documented 200", Handler: pt.JSON(docBalance), Want: kes(1785.5)},
+		{Name: "userData lower case", Handler: pt.JSON(`{"userData":{"balance":"KES 12.00"}}`), Want: kes(12)},
+		{Name: "other currency", Handler: pt.JSON(`{"UserData":{"balance":"UGX 50000.0000"}}`), Want: providers.Money(50000, "UGX")},
+		{Name: "lower-case code after amount", Handler: pt.JSON(`{"UserData":{"balance":"0.50 ngn"}}`), Want: providers.Money(0.5, "NGN")},
+		{Name: "no code: account currency", Handler: pt.JSON(`{"UserData":{"balance":"99.5"}}`), Want: providers.Money(99.5, "TZS")},
+		{Name: "bare number: account currency", Handler: pt.JSON(`{"UserData":{"balance":7}}`), Want: providers.Money(7, "TZS")},
+		{Name: "negative", Handler: pt.JSON(`{"UserData":{"balance":"KES -3.20"}}`), Want: kes(-3.2)},
+		{Name: "documented 401 plain text", Handler: plain(401, docAuth), WantReason: providers.ReasonAuth, WantErr: docAuth},
+		{Name: "401 JSON", Handler: jsonAnswer(401, `{"errorMessage":"The supplied authentication is invalid"}`), WantReason: providers.ReasonAuth, WantErr: "HTTP 401"},
+		{Name: "401 empty", Handler: pt.Answer{Status: 401}, WantReason: providers.ReasonAuth, WantErr: "empty body"},
+		{Name: "403", Handler: plain(403, "Forbidden"), WantReason: providers.ReasonAuth},
+		{Name: "401 echoing the username", Handler: plain(401, "Invalid username "+username), WantReason: providers.ReasonAuth, WantErr: "[redacted]"},
+		{Name: "400 echoing the username", Handler: plain(400, "Unknown user "+username), WantReason: providers.ReasonHTTPStatus, WantErr: "[redacted]"},
+		{Name: "garbage echoing the key", Handler: pt.JSON("apiKey=" + apiKey), WantReason: providers.ReasonBadResponse, WantErr: "[redacted]"},
+		{Name: "balance echoing the username", Handler: pt.JSON(`{"UserData":{"balance":"` + username + `"}}`), WantReason: providers.ReasonBadResponse, WantErr: "[redacted]"},
+		{Name: "XML answer", Handler: pt.Answer{Status: 200, Header: map[string]string{"Content-Type": "application/xml"},
+			Body: `<AfricasTalkingResponse><UserData><balance>KES 1785.50</balance></UserData></AfricasTalkingResponse>`},
+			WantReason: providers.ReasonBadResponse, WantErr: "application/xml"},
+		{Name: "no UserData", Handler: pt.JSON(`{"SMSMessageData":{}}`), WantReason: providers.ReasonBadResponse, WantErr: `expected {"UserData"`},
+		{Name: "no balance", Handler: pt.JSON(`{"UserData":{}}`), WantReason: providers.ReasonBadResponse},
+		{Name: "null balance", Handler: pt.JSON(`{"UserData":{"balance":null}}`), WantReason: providers.ReasonBadResponse},
+		{Name: "object balance", Handler: pt.JSON(`{"UserData":{"balance":{"KES":1}}}`), WantReason: providers.ReasonBadResponse},
+		{Name: "non-numeric balance", Handler: pt.JSON(`{"UserData":{"balance":"KES lots"}}`), WantReason: providers.ReasonBadResponse, WantErr: "KES lots"},
+		{Name: "empty balance", Handler: pt.JSON(`{"UserData":{"balance":""}}`), WantReason: providers.ReasonBadResponse},
+		// Junk where a currency should be.
+		{Name: "currency label", Handler: pt.JSON(`{"UserData":{"balance":"US Dollar 12.00"}}`), WantReason: providers.ReasonBadResponse},
+		{Name: "currency 10KB", Handler: pt.JSON(`{"UserData":{"balance":"` + strings.Repeat("K", 10<<10) + ` 1.00"}}`),
+			WantReason: providers.ReasonBadResponse, WantErr: "…"},
+		{Name: "currency with newline", Handler: pt.JSON(`{"UserData":{"balance":"K\nES 1.00"}}`), WantReason: providers.ReasonBadResponse},
+		{Name: "currency of digits", Handler: pt.JSON(`{"UserData":{"balance":"404 1.00"}}`), WantReason: providers.ReasonBadResponse},
+	}
+	cases = append(cases, pt.CommonFailures()...)
+	creds := map[string]string{"username": username, "api_key": apiKey}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodGet || r.URL.Path != "/version1/user" {
+					t.Errorf("request %s %s, want GET /version1/user", r.Method, r.URL.Path)
+				}
+				if got := r.URL.Query(); !reflect.DeepEqual(got, url.Values{"username": {username}}) {
+					t.Errorf("query = %v", got)
+				}
+				if got := r.Header.Get("apiKey"); got != apiKey {
+					t.Errorf("apiKey = %q", got)
+				}
+				if got := r.Header.Get("Accept"); got != "application/json" {
+					t.Errorf("Accept = %q", got)
+				}
+				c.Handler.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			acct := pt.Settings(srv, creds)
+			acct.Currency = "TZS"
+			acct.Options = &Options{Sandbox: true} // an explicit base_url wins
+			p, err := New(acct)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pt.Check(t, p, c, creds)
+		})
+	}
+}
+
+// TestUsernameEscaped checks that the username is query-encoded.
+func TestUsernameEscaped(t *testing.T) {
+	const odd = "acme & co=ke?#x"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got := r.URL.Query()["username"]; len(got) != 1 || got[0] != odd {
+			t.Errorf("username = %q, want %q", got, odd)
+		}
+		pt.JSON(docBalance).ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	p, err := New(pt.Settings(srv, map[string]string{"username": odd, "api_key": apiKey}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Balances(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBaseURL(t *testing.T) {
+	cases := []struct {
+		name, configured string
+		opts             *Options
+		want             string
+	}{
+		{"no options", DefaultBaseURL, nil, DefaultBaseURL},
+		{"live", DefaultBaseURL, &Options{}, DefaultBaseURL},
+		{"sandbox", DefaultBaseURL, &Options{Sandbox: true}, SandboxBaseURL},
+		{"sandbox, default with slash", DefaultBaseURL + "/", &Options{Sandbox: true}, SandboxBaseURL},
+		{"sandbox, no base_url", "", &Options{Sandbox: true}, SandboxBaseURL},
+		{"live, no base_url", "", &Options{}, DefaultBaseURL},
+		{"explicit base_url wins", "https://proxy.example.com/at", &Options{Sandbox: true}, "https://proxy.example.com/at"},
+		{"explicit sandbox", SandboxBaseURL, &Options{}, SandboxBaseURL},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := baseURL(c.configured, c.opts); got != c.want {
+				t.Errorf("baseURL(%q, %+v) = %q, want %q", c.configured, c.opts, got, c.want)
+			}
+			var opts providers.Options
+			if c.opts != nil {
+				opts = c.opts
+			}
+			cl, err := New(providers.Settings{BaseURL: c.configured, Options: opts})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cl.acct.BaseURL != c.want {
+				t.Errorf("New: BaseURL = %q, want %q", cl.acct.BaseURL, c.want)
+			}
+		})
+	}
+}
+
+func TestOptions(t *testing.T) {
+	o := Spec.NewOptions()
+	dec := yaml.NewDecoder(strings.NewReader("sandbox: true\n"))
+	dec.KnownFields(true)
+	if err := dec.Decode(o); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok := o.(*Options); !ok || !got.Sandbox {
+		t.Fatalf("decoded %#v, want sandbox true", o)
+	}
+	if err := o.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
+	}
+	if _, err := New(providers.Settings{Options: otherOptions{}}); err == nil {
+		t.Fatal("New accepted options of another type")
+	}
+}
+
+type otherOptions struct{}
+
+func (otherOptions) Validate() error { return nil }
+
+func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }
+
+// TestFakeSandboxOption runs the client with `sandbox: true` against the
+// fake (an explicit base_url wins).
+func TestFakeSandboxOption(t *testing.T) { pt.CheckFake(t, Spec, &Options{Sandbox: true}) }
+
+// TestFakeRoutes checks that the fake refuses what the real API refuses.
+func TestFakeRoutes(t *testing.T) {
+	f := &Fake{}
+	f.AddAccount(map[string]string{"username": username, "api_key": apiKey}, &providers.Wallet{Balance: 1785.5, Currency: "KES"})
+	for _, c := range []struct {
+		method, target, key, accept string
+		want                        int
+		wantType, wantBody          string
+	}{
+		{http.MethodGet, "/version1/user?username=" + username, apiKey, "application/json", 200, "application/json", `"KES 1785.50"`},
+		{http.MethodGet, "/version1/user?username=" + username, apiKey, "", 200, "application/xml", "<balance>KES 1785.50</balance>"},
+		{http.MethodGet, "/version1/user?username=" + username, "wrong-key", "application/json", 401, "text/plain", docAuth},
+		{http.MethodGet, "/version1/user?username=someone-else", apiKey, "application/json", 401, "text/plain", docAuth},
+		{http.MethodGet, "/version1/user", apiKey, "application/json", 401, "text/plain", docAuth},
+		{http.MethodPost, "/version1/user?username=" + username, apiKey, "application/json", 405, "text/plain", ""},
+		{http.MethodGet, "/version1/users?username=" + username, apiKey, "application/json", 404, "text/plain", ""},
+	} {
+		r := httptest.NewRequest(c.method, c.target, nil)
+		r.Header.Set("apiKey", c.key)
+		if c.accept != "" {
+			r.Header.Set("Accept", c.accept)
+		}
+		w := httptest.NewRecorder()
+		f.ServeHTTP(w, r)
+		if w.Code != c.want || !strings.HasPrefix(w.Header().Get("Content-Type"), c.wantType) || !strings.Contains(w.Body.String(), c.wantBody) {
+			t.Errorf("%s %s = %d %q %q, want %d %s containing %q", c.method, c.target, w.Code, w.Header().Get("Content-Type"), w.Body, c.want, c.wantType, c.wantBody)
+		}
+	}
+}
+
+// TestDemo checks the demo wallet through the simulator.
+func TestDemo(t *testing.T) {
+	sim := simulator.Demo([]providers.Spec{Spec})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	defer sim.Close()
+	p, err := New(providers.Settings{BaseURL: simulator.BaseURL(srv.URL, Spec.ID), Credentials: simulator.DemoCredentials(Spec), Client: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Balances(context.Background())
+	if err != nil || len(got) != 1 || got[0].Currency != "KES" || got[0].Value <= 0 || got[0].Value > 1785.5 {
+		t.Fatalf("Balances() = %+v, %v; want up to KES 1785.50", got, err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(200, "application/json", []byte(docBalance))
+	f.Add(200, "application/json", []byte(`{"userData":{"balance":12.5}}`))
+	f.Add(401, "text/plain", []byte(docAuth))
+	f.Add(200, "application/json", []byte(`{"UserData":{"balance":"US Dollar 1e400"}}`))
+	f.Add(200, "application/xml", []byte(`<AfricasTalkingResponse/>`))
+	f.Add(503, "", []byte(nil))
+	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
+		resp := &providers.Response{Op: "GET /version1/user", Status: status, Header: http.Header{"Content-Type": {contentType}}, Body: body}
+		got, err := parse(resp, "", username, apiKey)
+		checkParse(t, status, got, err)
+		if err != nil && (strings.Contains(err.Error(), username) || strings.Contains(err.Error(), apiKey)) {
+			t.Fatalf("error %q shows a credential", err)
+		}
+	})
+}
+
+// checkParse asserts what any outcome of parse must satisfy.
+func checkParse(t *testing.T, status int, got []providers.Balance, err error) {
+	t.Helper()
+	if err != nil {
+		var pe *providers.Error
+		if !errors.As(err, &pe) {
+			t.Fatalf("error %T %v is not a *providers.Error", err, err)
+		}
+		switch pe.Reason {
+		case providers.ReasonAuth, providers.ReasonRateLimited, providers.ReasonHTTPStatus, providers.ReasonBadResponse:
+		default:
+			t.Fatalf("reason %s from a pure parse: %v", pe.Reason, err)
+		}
+		return
+	}
+	if status < 200 || status > 299 {
+		t.Fatalf("HTTP %d parsed as a success: %+v", status, got)
+	}
+	if len(got) == 0 {
+		t.Fatal("success without an amount")
+	}
+	for i, b := range got {
+		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
+			t.Fatalf("amount %d is %v", i, b.Value)
+		}
+		if (i == 0) != (b.Kind == providers.KindBalance) {
+			t.Fatalf("amount %d has kind %v", i, b.Kind)
+		}
+		switch b.Unit {
+		case providers.UnitCredits:
+			if b.Currency != "" {
+				t.Fatalf("credits with currency %q", b.Currency)
+			}
+		case providers.UnitCurrency:
+			if b.Currency != "" {
+				if c, ok := providers.NormalizeCurrency(b.Currency); !ok || c != b.Currency {
+					t.Fatalf("currency %q is not three upper-case letters", b.Currency)
+				}
+			}
+		default:
+			t.Fatalf("unit %q", b.Unit)
+		}
+	}
+}

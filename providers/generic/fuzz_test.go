@@ -1,0 +1,180 @@
+package generic
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+)
+
+// checkOutcome asserts the invariants of parse's result.
+func checkOutcome(t *testing.T, got []providers.Balance, err error) {
+	t.Helper()
+	if err != nil {
+		var pe *providers.Error
+		if !errors.As(err, &pe) || pe.Reason != providers.ReasonBadResponse {
+			t.Fatalf("error %T %v is not a bad_response *providers.Error", err, err)
+		}
+		if len(pe.Msg) > 1024 {
+			t.Fatalf("error message of %d bytes", len(pe.Msg))
+		}
+		return
+	}
+	if len(got) != 1 {
+		t.Fatalf("got %d amounts", len(got))
+	}
+	b := got[0]
+	if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) || b.Kind != providers.KindBalance {
+		t.Fatalf("bad amount %+v", b)
+	}
+	switch b.Unit {
+	case providers.UnitCredits:
+		if b.Currency != "" {
+			t.Fatalf("credits with a currency: %+v", b)
+		}
+	case providers.UnitCurrency:
+		if b.Currency != "" {
+			if c, ok := providers.NormalizeCurrency(b.Currency); !ok || c != b.Currency {
+				t.Fatalf("bad currency %q", b.Currency)
+			}
+		}
+	default:
+		t.Fatalf("bad unit %q", b.Unit)
+	}
+}
+
+func fuzzParse(t *testing.T, format, ctype string, body []byte, path string) {
+	segs, err := splitPath(format, path)
+	if err != nil {
+		return
+	}
+	resp := &providers.Response{Op: "GET /x", Status: 200, Header: http.Header{"Content-Type": {ctype}}, Body: body}
+	for _, p := range []parser{
+		{format: format, unit: providers.UnitCurrency, balance: segs, balanceText: path},
+		{format: format, unit: providers.UnitCredits, balance: segs, balanceText: path},
+		{format: format, unit: providers.UnitCurrency, balance: segs, balanceText: path, currency: segs, currencyText: path,
+			errorPath: segs, errorText: path, errorValue: "ERROR"},
+	} {
+		got, err := parse(resp, p)
+		checkOutcome(t, got, err)
+	}
+}
+
+func FuzzJSONPath(f *testing.F) {
+	f.Add([]byte(`{"user":"Jane","balance":2500.75,"currency":"NGN"}`), "balance")
+	f.Add([]byte(`{"status":"success","data":{"sms_balance":"1,234","main_balance":"GHS 0.2"}}`), "data.main_balance")
+	f.Add([]byte(`{"data":{"wallets":[{"amount":1},{"amount":"2.5"}]}}`), "data.wallets.1.amount")
+	f.Add([]byte(`[[0],[1e999]]`), "1.0")
+	f.Add([]byte(`{"balance":null}`), "balance")
+	f.Fuzz(func(t *testing.T, body []byte, path string) {
+		if segs, err := splitPath(FormatJSON, path); err == nil {
+			if doc, err := decodeJSON(body); err == nil {
+				if v, err := lookupJSON(doc.v, segs); err == nil {
+					_ = describeJSON(v)
+				} else if len(err.Error()) > 1024 {
+					t.Fatalf("lookup error of %d bytes", len(err.Error()))
+				}
+			}
+		}
+		fuzzParse(t, FormatJSON, "application/json", body, path)
+	})
+}
+
+func FuzzXMLPath(f *testing.F) {
+	f.Add([]byte(`<?xml version="1.0"?><response><data><balance currency="NGN">12.50</balance></data></response>`), "response/data/balance")
+	f.Add([]byte(`<r><b cur="KES">KES 1</b></r>`), "/r/b/@cur")
+	f.Add([]byte(`<s:E xmlns:s="urn:s"><s:B>0.2 GHS</s:B></s:E>`), "E/B")
+	f.Add([]byte("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r>\xe9</r>"), "r")
+	f.Add([]byte(`<r><b><c/></b></r>`), "r/b")
+	f.Fuzz(func(t *testing.T, body []byte, path string) {
+		if segs, err := splitPath(FormatXML, path); err == nil {
+			if root, err := decodeXML(body); err == nil {
+				_, _ = lookupXML(root, segs)
+			}
+		}
+		fuzzParse(t, FormatXML, "text/xml", body, path)
+	})
+}
+
+func FuzzParseAmount(f *testing.F) {
+	for _, s := range []string{"KES 1785.50", "0.2 GHS", "1,234,567.89", "-0", "lots", "1e999", "NaN", " 12 ", "GHS -1,000"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, code, err := parseAmount(s)
+		if err != nil {
+			if len(err.Error()) > 512 {
+				t.Fatalf("error of %d bytes", len(err.Error()))
+			}
+			return
+		}
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Fatalf("parseAmount(%q) = %v", s, v)
+		}
+		if code != "" {
+			if c, ok := providers.NormalizeCurrency(code); !ok || c != code {
+				t.Fatalf("parseAmount(%q) code %q", s, code)
+			}
+		}
+		if pv, pc, perr := providers.ParseMoney(s); perr == nil && (pv != v || pc != code) {
+			t.Fatalf("parseAmount(%q) = %v %q, ParseMoney = %v %q", s, v, code, pv, pc)
+		}
+		got, err := parse(&providers.Response{Op: "GET /x", Status: 200, Body: []byte(s)}, parser{format: FormatText, unit: providers.UnitCurrency})
+		checkOutcome(t, got, err)
+	})
+}
+
+func FuzzTemplate(f *testing.F) {
+	for _, s := range []string{
+		"https://api.ng.termii.com/api/get-balance?api_key={{ .Credentials.api_key }}",
+		`https://x/{{ .Credentials.k | urlquery }}{{ if .Credentials.x }}&x={{ printf "%s-%03d" .Credentials.x 7 }}{{ end }}`,
+		`{{ with $k := index .Credentials "api_key" }}https://x/?k={{ js $k }}{{ else }}https://y/{{ end }}`,
+		`{{ range 3 }}x{{ end }}`,
+		`{"key":"{{ .Credentials.api_key }}","n":{{ len .Credentials }}}`,
+	} {
+		f.Add(s)
+	}
+	creds := map[string]string{"api_key": "fuzz-secret-key-1234", "k": "v&w", "x": ""}
+	names := []string{"api_key", "k", "x"}
+	f.Fuzz(func(t *testing.T, text string) {
+		o := NewOptions()
+		o.URL, o.BalancePath = text, "balance"
+		if err := o.Validate(); err == nil {
+			_ = o.CheckCredentials(names)
+		} else if providers.FieldOf(err) != "url" {
+			t.Fatalf("Validate error %v names %q, want url", err, providers.FieldOf(err))
+		}
+		o = NewOptions()
+		o.URL, o.BalancePath, o.Method = "https://api.example.com/balance", "balance", "POST"
+		o.Headers = map[string]string{"X-Key": text}
+		o.Body = text
+		if err := o.Validate(); err != nil {
+			if f := providers.FieldOf(err); f != "headers.X-Key" && f != "body" {
+				t.Fatalf("Validate error %v names %q", err, f)
+			}
+			return
+		}
+		err := o.CheckCredentials(names)
+		if err != nil {
+			return
+		}
+		c, err := New(providers.Settings{Options: o, Credentials: creds})
+		if err != nil {
+			t.Fatalf("New after CheckCredentials: %v", err)
+		}
+		req, err := c.newRequest(context.Background())
+		if err != nil {
+			if strings.Contains(err.Error(), creds["api_key"]) {
+				t.Fatalf("error %v holds the credential", err)
+			}
+			return
+		}
+		if req.Method != http.MethodPost {
+			t.Fatalf("method %s", req.Method)
+		}
+	})
+}

@@ -1,0 +1,130 @@
+// Package messagebird speaks the MessageBird (Bird) REST API: GET /balance
+// with `Authorization: AccessKey <key>`, which answers the account's balance
+// in credits or in money.
+package messagebird
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+)
+
+// Spec registers the provider as `messagebird`.
+var Spec = providers.Spec{
+	ID:             "messagebird",
+	Name:           "MessageBird",
+	DefaultBaseURL: "https://rest.messagebird.com",
+	CredentialSets: [][]string{{"access_key"}},
+	New:            func(s providers.Settings) (providers.Provider, error) { return New(s), nil },
+	Fake:           func() providers.FakeAPI { return &Fake{} },
+	Demo: providers.Demo{
+		Wallet: providers.Wallet{Balance: 103, Currency: "EUR", DrainPerSecond: 0.0002},
+	},
+}
+
+// Client fetches a MessageBird account's balance.
+type Client struct {
+	acct providers.Settings
+}
+
+// New returns a Client for the account.
+func New(s providers.Settings) *Client { return &Client{acct: s} }
+
+// Balances implements providers.Provider: one amount, credits or money in
+// the currency the API names.
+func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
+	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, "/balance", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "AccessKey "+c.acct.Credentials["access_key"])
+	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	if err != nil {
+		return nil, err
+	}
+	return parse(resp)
+}
+
+// Words MessageBird uses in `type` for money, by currency.
+var moneyTypes = map[string]string{
+	"euros":   "EUR",
+	"pounds":  "GBP",
+	"dollars": "USD",
+}
+
+// apiError is one entry of MessageBird's {"errors":[…]} body.
+type apiError struct {
+	Code json.RawMessage `json:"code"` // a number; a string is accepted too
+
+	Description string `json:"description"`
+	Parameter   string `json:"parameter"`
+}
+
+// Error code 2 is "Request not allowed (incorrect access_key)".
+const codeNotAllowed = "2"
+
+// parse turns the answer to GET /balance into the balance. The documented
+// answer is {"payment":"prepaid","type":"euros","amount":103}; `type` is
+// "credits", "euros", "pounds", "dollars" or an ISO currency code. Refused
+// keys get 401 {"errors":[{"code":2,"description":"Request not allowed
+// (incorrect access_key)","parameter":"access_key"}]}.
+func parse(resp *providers.Response) ([]providers.Balance, error) {
+	var body struct {
+		Payment string           `json:"payment"`
+		Type    *string          `json:"type"`
+		Amount  providers.Amount `json:"amount"`
+		Errors  []apiError       `json:"errors"`
+	}
+	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
+		_ = json.Unmarshal(resp.Body, &body) // the error entry, for the message only
+		return nil, providers.Errorf(providers.ReasonAuth, "%s: access key rejected: HTTP %d%s", resp.Op, resp.Status, describe(body.Errors))
+	}
+	if err := resp.DecodeJSONOK(&body); err != nil {
+		return nil, err
+	}
+	if len(body.Errors) > 0 {
+		// Not documented with a 2xx status; classify it anyway.
+		reason := providers.ReasonBadResponse
+		if code(body.Errors[0]) == codeNotAllowed {
+			reason = providers.ReasonAuth
+		}
+		return nil, providers.Errorf(reason, "%s: expected a balance, got an error%s", resp.Op, describe(body.Errors))
+	}
+	if body.Type == nil || !body.Amount.Set {
+		return nil, providers.Errorf(providers.ReasonBadResponse,
+			`%s: expected {"type": <unit>, "amount": <number>}, got %s`, resp.Op, providers.Snippet(resp.Body))
+	}
+	t := strings.ToLower(strings.TrimSpace(*body.Type))
+	if t == "credits" {
+		return []providers.Balance{providers.Credits(body.Amount.Value)}, nil
+	}
+	if cur, ok := moneyTypes[t]; ok {
+		return []providers.Balance{providers.Money(body.Amount.Value, cur)}, nil
+	}
+	if cur, ok := providers.NormalizeCurrency(*body.Type); ok {
+		return []providers.Balance{providers.Money(body.Amount.Value, cur)}, nil
+	}
+	return nil, providers.Errorf(providers.ReasonBadResponse,
+		`%s: expected type "credits", "euros", "pounds", "dollars" or a currency code, got %q`, resp.Op, providers.Bound(*body.Type))
+}
+
+// describe renders the first error entry for a message, or "".
+func describe(errs []apiError) string {
+	if len(errs) == 0 {
+		return ""
+	}
+	e := errs[0]
+	if e.Description == "" {
+		return " (code " + providers.Bound(code(e)) + ")"
+	}
+	return " (code " + providers.Bound(code(e)) + ": " + providers.Bound(e.Description) + ")"
+}
+
+// code returns an error entry's code as text.
+func code(e apiError) string {
+	return strings.Trim(strings.TrimSpace(string(e.Code)), `"`)
+}

@@ -1,0 +1,145 @@
+// Package smsru speaks the SMS.ru API: GET /my/balance?api_id=…&json=1,
+// which answers {"status":"OK","status_code":100,"balance":4122.56}. The
+// api_id travels in the query string: it is encoded with url.Values and
+// never appears in an error (resp.Op is the method and path only).
+package smsru
+
+import (
+	"bytes"
+	"context"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+)
+
+// balancePath is the balance call.
+const balancePath = "/my/balance"
+
+// currency is the only currency of SMS.ru accounts; the API never names it.
+const currency = "RUB"
+
+// statusBadAPIID is the status_code of a refused api_id.
+const statusBadAPIID = 200
+
+// Spec registers the provider as `smsru`.
+var Spec = providers.Spec{
+	ID:             "smsru",
+	Name:           "SMS.ru",
+	DefaultBaseURL: "https://sms.ru",
+	CredentialSets: [][]string{{"api_id"}},
+	New:            func(s providers.Settings) (providers.Provider, error) { return New(s), nil },
+	Fake:           func() providers.FakeAPI { return &Fake{} },
+	Demo: providers.Demo{
+		Wallet: providers.Wallet{Balance: 4122.56, Currency: currency, DrainPerSecond: 0.001},
+	},
+}
+
+// Client fetches an SMS.ru account's balance.
+type Client struct {
+	acct providers.Settings
+}
+
+// New returns a Client for the account.
+func New(s providers.Settings) *Client { return &Client{acct: s} }
+
+// Balances implements providers.Provider: one amount of money in RUB (the
+// account's `currency:` is not used: SMS.ru accounts are in roubles).
+func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
+	// The query is set on the built request, never passed as a path, so
+	// that no error (including NewRequest's) can show it.
+	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, balancePath, nil)
+	if err != nil {
+		return nil, err
+	}
+	q := url.Values{}
+	q.Set("api_id", c.acct.Credentials["api_id"])
+	q.Set("json", "1")
+	req.URL.RawQuery = q.Encode()
+	req.Header.Set("Accept", "application/json")
+	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	if err != nil {
+		return nil, err
+	}
+	return parse(resp, []string{c.acct.Credentials["api_id"]})
+}
+
+// parse reads the answer to the balance call. Every SMS.ru error comes with
+// HTTP 200 as {"status":"ERROR","status_code":N,"status_text":"…"} [3rd]:
+// status_code 200 (bad api_id) is ReasonAuth, any other code
+// ReasonBadResponse naming the code and the (Russian, bounded) status_text.
+// The balance has been seen both as a number and as a string [3rd].
+//
+// An error that would show one of secrets (the api_id, say from an error
+// page echoing the request URL) leaves the answer out (see withhold).
+func parse(resp *providers.Response, secrets []string) ([]providers.Balance, error) {
+	got, err := read(resp)
+	if err != nil {
+		return nil, withhold(err, resp, secrets)
+	}
+	return got, nil
+}
+
+// read is parse without withhold.
+func read(resp *providers.Response) ([]providers.Balance, error) {
+	if err := resp.StatusError(); err != nil {
+		return nil, err
+	}
+	if err := expectJSONType(resp); err != nil {
+		return nil, err
+	}
+	var body struct {
+		Status     *string           `json:"status"`
+		StatusCode *providers.Amount `json:"status_code"`
+		StatusText *string           `json:"status_text"`
+		Balance    *providers.Amount `json:"balance"`
+	}
+	if err := resp.DecodeJSON(&body); err != nil {
+		return nil, err
+	}
+	status := ""
+	if body.Status != nil {
+		status = strings.ToUpper(strings.TrimSpace(*body.Status))
+	}
+	switch status {
+	case "OK":
+		if body.Balance == nil || !body.Balance.Set {
+			return nil, providers.Errorf(providers.ReasonBadResponse,
+				`%s: expected "status":"OK" with a numeric "balance", got %s`, resp.Op, providers.Snippet(resp.Body))
+		}
+		return []providers.Balance{providers.Money(body.Balance.Value, currency)}, nil
+	case "ERROR":
+		desc := ""
+		if body.StatusText != nil && *body.StatusText != "" {
+			desc = ": " + providers.Bound(*body.StatusText)
+		}
+		if body.StatusCode == nil || !body.StatusCode.Set {
+			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: SMS.ru error without status_code%s", resp.Op, desc)
+		}
+		if body.StatusCode.Value == statusBadAPIID {
+			return nil, providers.Errorf(providers.ReasonAuth, "%s: api_id rejected (status_code 200%s)", resp.Op, desc)
+		}
+		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: SMS.ru error (status_code %g%s)", resp.Op, body.StatusCode.Value, desc)
+	default:
+		return nil, providers.Errorf(providers.ReasonBadResponse,
+			`%s: expected "status":"OK" or "ERROR", got %s`, resp.Op, providers.Snippet(resp.Body))
+	}
+}
+
+// expectJSONType checks the Content-Type, which is unverified [3rd]:
+// application/json and text/plain pass, and so does a missing one. A
+// text/html label passes only when the body is nonetheless a JSON object
+// (PHP's default type): an HTML page is a bad_response naming the type.
+func expectJSONType(resp *providers.Response) error {
+	err := resp.ExpectContentType("application/json", "text/plain")
+	if err == nil {
+		return nil
+	}
+	mt, _, perr := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if perr == nil && strings.EqualFold(mt, "text/html") && bytes.HasPrefix(bytes.TrimSpace(resp.Body), []byte("{")) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,120 @@
+// Package telnyx speaks the Telnyx API v2: GET /v2/balance with a Bearer API
+// key, which answers the balance, its currency and the credit limit.
+package telnyx
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+)
+
+// Spec registers the provider as `telnyx`.
+var Spec = providers.Spec{
+	ID:             "telnyx",
+	Name:           "Telnyx",
+	DefaultBaseURL: "https://api.telnyx.com",
+	CredentialSets: [][]string{{"api_key"}},
+	New:            func(s providers.Settings) (providers.Provider, error) { return New(s), nil },
+	Fake:           func() providers.FakeAPI { return &Fake{} },
+	Demo: providers.Demo{
+		Wallet: providers.Wallet{Balance: 300, Currency: "USD", CreditLimit: 100, DrainPerSecond: 0.0005},
+	},
+}
+
+// Client fetches a Telnyx account's balance.
+type Client struct {
+	acct providers.Settings
+}
+
+// New returns a Client for the account.
+func New(s providers.Settings) *Client { return &Client{acct: s} }
+
+// Balances implements providers.Provider: the balance, then the credit limit
+// when the API gives one.
+func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
+	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, "/v2/balance", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.acct.Credentials["api_key"])
+	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	if err != nil {
+		return nil, err
+	}
+	return parse(resp, c.acct.Currency)
+}
+
+// parse turns the answer to GET /v2/balance into amounts. The documented
+// answer is {"data":{"record_type":"balance","pending":"10.00",
+// "balance":"300.00","credit_limit":"100.00","available_credit":"400.00",
+// "currency":"USD"}} (amounts as strings; numbers are accepted too). The
+// balance comes first, then credit_limit (when present and not null) as a
+// KindCreditLimit amount. currency, the account's `currency:`, is used only
+// if the answer names none.
+//
+// Refused keys: the body is a guess (Telnyx's usual {"errors":[{"code":
+// "10009","title":"Authentication failed",…}]}), so any 401 or 403 is an
+// auth failure whatever its body.
+func parse(resp *providers.Response, currency string) ([]providers.Balance, error) {
+	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
+		return nil, providers.Errorf(providers.ReasonAuth, "%s: API key rejected: HTTP %d%s", resp.Op, resp.Status, describe(resp.Body))
+	}
+	var body struct {
+		Data *struct {
+			Balance     providers.Amount `json:"balance"`
+			CreditLimit providers.Amount `json:"credit_limit"`
+			Currency    *string          `json:"currency"`
+		} `json:"data"`
+	}
+	if err := resp.DecodeJSONOK(&body); err != nil {
+		return nil, err
+	}
+	if body.Data == nil || !body.Data.Balance.Set {
+		return nil, providers.Errorf(providers.ReasonBadResponse,
+			`%s: expected {"data": {"balance": "<amount>", "currency": "<code>"}}, got %s`, resp.Op, providers.Snippet(resp.Body))
+	}
+	cur := currency
+	if c := body.Data.Currency; c != nil {
+		code, ok := providers.NormalizeCurrency(*c)
+		if !ok {
+			return nil, providers.Errorf(providers.ReasonBadResponse,
+				"%s: expected data.currency to be a three-letter currency code, got %q", resp.Op, providers.Bound(*c))
+		}
+		cur = code
+	}
+	out := []providers.Balance{providers.Money(body.Data.Balance.Value, cur)}
+	if limit := body.Data.CreditLimit; limit.Set {
+		out = append(out, providers.Balance{Kind: providers.KindCreditLimit, Value: limit.Value, Unit: providers.UnitCurrency, Currency: cur})
+	}
+	return out, nil
+}
+
+// describe renders the first entry of Telnyx's {"errors":[…]} body for a
+// message, or "" when the body has another shape.
+func describe(body []byte) string {
+	var e struct {
+		Errors []struct {
+			Code  json.RawMessage `json:"code"`
+			Title string          `json:"title"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &e) != nil || len(e.Errors) == 0 {
+		return ""
+	}
+	code := strings.Trim(strings.TrimSpace(string(e.Errors[0].Code)), `"`)
+	parts := []string{}
+	if code != "" && code != "null" {
+		parts = append(parts, providers.Bound(code))
+	}
+	if e.Errors[0].Title != "" {
+		parts = append(parts, providers.Bound(e.Errors[0].Title))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ": ") + ")"
+}

@@ -1,0 +1,197 @@
+// Package textmagic speaks the TextMagic REST API v2: GET /api/v2/user with
+// the X-TM-Username and X-TM-Key headers. The user object carries the
+// account's balance and its currency.
+package textmagic
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+)
+
+// userPath is the balance call: the current user, with its balance.
+const userPath = "/api/v2/user"
+
+// Spec registers the provider as `textmagic`.
+var Spec = providers.Spec{
+	ID:             "textmagic",
+	Name:           "TextMagic",
+	DefaultBaseURL: "https://rest.textmagic.com",
+	CredentialSets: [][]string{{"username", "api_key"}},
+	New:            func(s providers.Settings) (providers.Provider, error) { return New(s), nil },
+	Fake:           func() providers.FakeAPI { return &Fake{} },
+	Demo: providers.Demo{
+		Wallet: providers.Wallet{Balance: 208.64, Currency: "USD", DrainPerSecond: 0.0002},
+	},
+}
+
+// Client fetches a TextMagic account's balance.
+type Client struct {
+	acct providers.Settings
+}
+
+// New returns a Client for the account.
+func New(s providers.Settings) *Client { return &Client{acct: s} }
+
+// Balances implements providers.Provider: one amount of money in the
+// currency the user object names (the account's `currency:` when it names
+// none).
+func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
+	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, userPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	// The header names come from third-party clients [3rd].
+	req.Header.Set("X-TM-Username", c.acct.Credentials["username"])
+	req.Header.Set("X-TM-Key", c.acct.Credentials["api_key"])
+	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	if err != nil {
+		return nil, err
+	}
+	return parse(resp, c.acct.Currency, []string{c.acct.Credentials["username"], c.acct.Credentials["api_key"]})
+}
+
+// parse reads the answer to GET /api/v2/user. The balance is a JSON number
+// (a numeric string is accepted too); the currency is the object
+// {"id":"USD","htmlSymbol":"$"} (a bare code string is accepted as well); a
+// missing, null or empty currency falls back to fallback.
+//
+// The user object echoes the username, a credential: no error built here
+// ever quotes a 2xx body, and an error that would show one of secrets (the
+// credential values) leaves the answer out (see withhold).
+func parse(resp *providers.Response, fallback string, secrets []string) ([]providers.Balance, error) {
+	got, err := read(resp, fallback)
+	if err != nil {
+		return nil, withhold(err, resp, secrets)
+	}
+	return got, nil
+}
+
+// read is parse without withhold.
+func read(resp *providers.Response, fallback string) ([]providers.Balance, error) {
+	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
+		// The body of a refusal is unverified: empty, text or
+		// {"code":401,"message":"Unauthorized","errors":null} are accepted.
+		return nil, providers.Errorf(providers.ReasonAuth, "%s: username or API key rejected: HTTP %d%s",
+			resp.Op, resp.Status, refusalDetail(resp.Body))
+	}
+	if err := resp.StatusError(); err != nil {
+		return nil, err
+	}
+	if err := resp.ExpectContentType("application/json"); err != nil {
+		return nil, err
+	}
+	var body struct {
+		Balance  *providers.Amount `json:"balance"`
+		Currency json.RawMessage   `json:"currency"`
+	}
+	if err := decode(resp, &body); err != nil {
+		return nil, err
+	}
+	if body.Balance == nil || !body.Balance.Set {
+		return nil, providers.Errorf(providers.ReasonBadResponse,
+			`%s: expected a user object with a numeric "balance", found none`, resp.Op)
+	}
+	currency, err := currencyOf(resp.Op, body.Currency)
+	if err != nil {
+		return nil, err
+	}
+	if currency == "" {
+		currency = fallback
+	}
+	return []providers.Balance{providers.Money(body.Balance.Value, currency)}, nil
+}
+
+// decode decodes one JSON object into v without quoting the body in the
+// error (it may hold the username).
+func decode(resp *providers.Response, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(resp.Body))
+	if err := dec.Decode(v); err != nil {
+		return &providers.Error{Reason: providers.ReasonBadResponse,
+			Msg: fmt.Sprintf("%s: expected a JSON user object, got %d bytes that are not one", resp.Op, len(resp.Body)), Err: err}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return providers.Errorf(providers.ReasonBadResponse, "%s: unexpected data after the JSON user object", resp.Op)
+	}
+	return nil
+}
+
+// currencyOf reads the user's currency: {"id":"USD",…} as documented, or a
+// bare "USD" [guess]. It returns "" when there is none (absent, null, no id,
+// empty id) and a bad_response error when it is not a currency code.
+func currencyOf(op string, raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var code string
+	switch raw[0] {
+	case '{':
+		var obj struct {
+			ID *string `json:"id"`
+		}
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return "", &providers.Error{Reason: providers.ReasonBadResponse,
+				Msg: op + `: expected "currency":{"id":"<ISO code>"}`, Err: err}
+		}
+		if obj.ID != nil {
+			code = *obj.ID
+		}
+	case '"':
+		if err := json.Unmarshal(raw, &code); err != nil {
+			return "", &providers.Error{Reason: providers.ReasonBadResponse, Msg: op + `: unreadable "currency"`, Err: err}
+		}
+	default:
+		return "", providers.Errorf(providers.ReasonBadResponse,
+			`%s: expected "currency":{"id":"<ISO code>"}, got a JSON %s`, op, jsonKind(raw[0]))
+	}
+	if code == "" {
+		return "", nil
+	}
+	norm, ok := providers.NormalizeCurrency(code)
+	if !ok {
+		return "", providers.Errorf(providers.ReasonBadResponse,
+			"%s: expected a three-letter currency code in currency.id, got %q", op, providers.Bound(code))
+	}
+	return norm, nil
+}
+
+// jsonKind names the kind of JSON value that starts with c.
+func jsonKind(c byte) string {
+	switch c {
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "boolean"
+	default:
+		return "number"
+	}
+}
+
+// refusalDetail describes the body of a 401 or 403: the "message" of a JSON
+// error, or the start of a text body; nothing for empty or HTML bodies.
+func refusalDetail(body []byte) string {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return " with an empty body"
+	}
+	var e struct {
+		Message string `json:"message"`
+	}
+	if body[0] == '{' {
+		if json.Unmarshal(body, &e) == nil && e.Message != "" {
+			return " (" + providers.Bound(e.Message) + ")"
+		}
+		return ""
+	}
+	if body[0] == '<' {
+		return ""
+	}
+	return " with body " + providers.Snippet(body)
+}

@@ -1,0 +1,198 @@
+package textmagic
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+	pt "github.com/sms-balance-exporter/sms_balance_exporter/providers/providertest"
+)
+
+const (
+	username = "acme-ops-textmagic"
+	apiKey   = "tmKey9fQ2xLr7VbN1cZ0"
+)
+
+// user is a user object as GET /api/v2/user returns it; it echoes the
+// username, a credential.
+const user = `{"id":1482035,"username":"` + username + `","firstName":"John","lastName":"Doe","email":"john@example.com",` +
+	`"status":"A","balance":208.64,"phone":"447860021130","company":"Acme",` +
+	`"currency":{"id":"USD","htmlSymbol":"$"},"timezone":{"id":2,"area":"Europe","dst":1,"offset":0,"timezone":"Europe/London"},` +
+	`"subaccountType":"P","emailAccepted":true,"phoneAccepted":true,"avatar":{"id":1,"href":"/avatars/1"}}`
+
+func answer(status int, ct, body string) pt.Answer {
+	h := map[string]string{}
+	if ct != "" {
+		h["Content-Type"] = ct
+	}
+	return pt.Answer{Status: status, Header: h, Body: body}
+}
+
+func TestBalances(t *testing.T) {
+	money := func(v float64, cur string) providers.Balance {
+		return providers.Balance{Value: v, Unit: providers.UnitCurrency, Currency: cur}
+	}
+	withCurrency := func(cur string) pt.Answer {
+		return pt.JSON(`{"id":1,"balance":12.5,"currency":` + cur + `}`)
+	}
+	cases := []pt.Case{
+		{Name: "user object", Handler: pt.JSON(user), Want: money(208.64, "USD")},
+		{Name: "charset in content type", Handler: answer(200, "application/json; charset=utf-8", user), Want: money(208.64, "USD")},
+		{Name: "string balance", Handler: pt.JSON(`{"balance":"208.64","currency":{"id":"USD","htmlSymbol":"$"}}`), Want: money(208.64, "USD")},
+		{Name: "zero", Handler: pt.JSON(`{"balance":0,"currency":{"id":"EUR","htmlSymbol":"&euro;"}}`), Want: money(0, "EUR")},
+		{Name: "negative", Handler: pt.JSON(`{"balance":-1.25,"currency":{"id":"GBP"}}`), Want: money(-1.25, "GBP")},
+		{Name: "lower-case code", Handler: withCurrency(`{"id":"gbp"}`), Want: money(12.5, "GBP")},
+		{Name: "currency as a bare code [guess]", Handler: withCurrency(`"EUR"`), Want: money(12.5, "EUR")},
+		{Name: "no currency: configured one", Handler: pt.JSON(`{"balance":12.5}`), Want: money(12.5, "CAD")},
+		{Name: "null currency", Handler: withCurrency(`null`), Want: money(12.5, "CAD")},
+		{Name: "currency without id", Handler: withCurrency(`{"htmlSymbol":"$"}`), Want: money(12.5, "CAD")},
+		{Name: "null currency id", Handler: withCurrency(`{"id":null}`), Want: money(12.5, "CAD")},
+		{Name: "empty currency id", Handler: withCurrency(`{"id":""}`), Want: money(12.5, "CAD")},
+
+		{Name: "currency name", Handler: withCurrency(`{"id":"US Dollar"}`), WantReason: providers.ReasonBadResponse, WantErr: `"US Dollar"`},
+		{Name: "currency 10KB", Handler: withCurrency(`{"id":"` + strings.Repeat("U", 10<<10) + `"}`), WantReason: providers.ReasonBadResponse, WantErr: "…"},
+		{Name: "currency with newline", Handler: withCurrency(`{"id":"US\nD"}`), WantReason: providers.ReasonBadResponse, WantErr: "currency"},
+		{Name: "currency number", Handler: withCurrency(`840`), WantReason: providers.ReasonBadResponse, WantErr: "number"},
+		{Name: "currency array", Handler: withCurrency(`["USD"]`), WantReason: providers.ReasonBadResponse, WantErr: "array"},
+		{Name: "currency id number", Handler: withCurrency(`{"id":840}`), WantReason: providers.ReasonBadResponse},
+
+		{Name: "no balance", Handler: pt.JSON(`{"id":1,"username":"` + username + `","currency":{"id":"USD"}}`), WantReason: providers.ReasonBadResponse, WantErr: `"balance"`},
+		{Name: "null balance", Handler: pt.JSON(`{"balance":null,"currency":{"id":"USD"}}`), WantReason: providers.ReasonBadResponse},
+		{Name: "non-numeric balance", Handler: pt.JSON(`{"balance":"lots","currency":{"id":"USD"}}`), WantReason: providers.ReasonBadResponse},
+		{Name: "balance object", Handler: pt.JSON(`{"balance":{"amount":1}}`), WantReason: providers.ReasonBadResponse},
+		{Name: "array body", Handler: pt.JSON(`[]`), WantReason: providers.ReasonBadResponse},
+		{Name: "two objects", Handler: pt.JSON(user + user), WantReason: providers.ReasonBadResponse, WantErr: "unexpected data"},
+		// A cut-off user object must not have its (username-bearing) text quoted.
+		{Name: "truncated user object", Handler: pt.JSON(`{"id":1,"username":"` + username + `","balance":`), WantReason: providers.ReasonBadResponse},
+
+		// The 401 body is unverified: each plausible shape.
+		{Name: "401 JSON", Handler: answer(401, "application/json", `{"code":401,"message":"Unauthorized","errors":null}`),
+			WantReason: providers.ReasonAuth, WantErr: "HTTP 401 (Unauthorized)"},
+		{Name: "401 empty", Handler: answer(401, "", ""), WantReason: providers.ReasonAuth, WantErr: "HTTP 401 with an empty body"},
+		{Name: "401 text", Handler: answer(401, "text/plain", "Unauthorized"), WantReason: providers.ReasonAuth, WantErr: `"Unauthorized"`},
+		{Name: "401 html", Handler: answer(401, "text/html", "<html><body>401</body></html>"), WantReason: providers.ReasonAuth, WantErr: "HTTP 401"},
+		// A refusal that echoes a credential is not quoted.
+		{Name: "401 text echoing the username", Handler: answer(401, "text/plain", "Unknown user "+username),
+			WantReason: providers.ReasonAuth, WantErr: "HTTP 401: answer not quoted because it echoes a credential"},
+		{Name: "401 JSON echoing the key", Handler: answer(401, "application/json", `{"code":401,"message":"Bad key `+apiKey+`"}`),
+			WantReason: providers.ReasonAuth, WantErr: "echoes a credential"},
+		{Name: "429 echoing the username", Handler: pt.Answer{Status: 429, Header: map[string]string{"Retry-After": "30"}, Body: username},
+			WantReason: providers.ReasonRateLimited, WantErr: "echoes a credential", WantRetryAfter: 30 * time.Second},
+		{Name: "401 JSON without message", Handler: answer(401, "application/json", `{"code":401}`), WantReason: providers.ReasonAuth},
+		{Name: "403", Handler: answer(403, "application/json", `{"code":403,"message":"Forbidden","errors":null}`), WantReason: providers.ReasonAuth, WantErr: "Forbidden"},
+		{Name: "404", Handler: answer(404, "application/json", `{"code":404,"message":"Not Found","errors":null}`), WantReason: providers.ReasonHTTPStatus, WantErr: "404"},
+		{Name: "400", Handler: answer(400, "application/json", `{"code":400,"message":"Validation Failed","errors":{"common":["bad"]}}`), WantReason: providers.ReasonHTTPStatus, WantErr: "Validation Failed"},
+	}
+	cases = append(cases, pt.CommonFailures()...)
+	creds := map[string]string{"username": username, "api_key": apiKey}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodGet || r.URL.Path != "/api/v2/user" || r.URL.RawQuery != "" {
+					t.Errorf("request %s %s?%s, want GET /api/v2/user", r.Method, r.URL.Path, r.URL.RawQuery)
+				}
+				if got := r.Header.Get("X-TM-Username"); got != username {
+					t.Errorf("X-TM-Username = %q", got)
+				}
+				if got := r.Header.Get("X-TM-Key"); got != apiKey {
+					t.Errorf("X-TM-Key = %q", got)
+				}
+				if got := r.Header.Get("Accept"); got != "application/json" {
+					t.Errorf("Accept = %q", got)
+				}
+				if got := r.Header.Get("Authorization"); got != "" {
+					t.Errorf("Authorization = %q, want none", got)
+				}
+				c.Handler.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			acct := pt.Settings(srv, creds)
+			acct.Currency = "CAD"
+			pt.Check(t, New(acct), c, creds)
+		})
+	}
+}
+
+func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }
+
+// seeds are the bodies FuzzParse starts from (also in testdata/fuzz).
+var seeds = []string{
+	user,
+	`{"balance":"208.64","currency":"usd"}`,
+	`{"balance":1,"currency":{"id":"US Dollar"}}`,
+	`{"code":401,"message":"Unauthorized","errors":null}`,
+	`{"balance":`,
+	"<html>login</html>",
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, status := range []int{200, 401} {
+			resp := &providers.Response{Op: "GET /api/v2/user", Status: status,
+				Header: http.Header{"Content-Type": {"application/json"}}, Body: body}
+			got, err := parse(resp, "", []string{username, apiKey})
+			checkOutcome(t, got, err)
+			if err != nil && (strings.Contains(err.Error(), username) || strings.Contains(err.Error(), apiKey)) {
+				t.Fatalf("error %q quotes a credential", err)
+			}
+		}
+	})
+}
+
+// checkOutcome asserts the invariants of any parse outcome.
+func checkOutcome(t *testing.T, got []providers.Balance, err error) {
+	t.Helper()
+	if err != nil {
+		var pe *providers.Error
+		if !errors.As(err, &pe) {
+			t.Fatalf("error %T %v is not a *providers.Error", err, err)
+		}
+		if got != nil {
+			t.Fatalf("parse returned %+v with error %v", got, err)
+		}
+		return
+	}
+	if len(got) == 0 {
+		t.Fatal("parse succeeded with no amount")
+	}
+	if got[0].Kind != providers.KindBalance {
+		t.Fatalf("first amount %+v is not the balance", got[0])
+	}
+	for _, b := range got {
+		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
+			t.Fatalf("amount %+v is not finite", b)
+		}
+		switch b.Unit {
+		case providers.UnitCurrency:
+			if b.Currency != "" && !isCode(b.Currency) {
+				t.Fatalf("currency %q is not three upper-case letters", b.Currency)
+			}
+		case providers.UnitCredits:
+			if b.Currency != "" {
+				t.Fatalf("credits %+v carry a currency", b)
+			}
+		default:
+			t.Fatalf("unit %q", b.Unit)
+		}
+	}
+}
+
+func isCode(s string) bool {
+	if len(s) != 3 {
+		return false
+	}
+	for i := 0; i < 3; i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,144 @@
+// Package vonage speaks the Vonage (formerly Nexmo) Account API: GET
+// /account/get-balance with HTTP Basic auth api_key:api_secret. The API also
+// takes the key and secret as query parameters; this client never does, so
+// that the secret cannot end up in a logged URL.
+package vonage
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+)
+
+// Spec registers the provider as `vonage`.
+var Spec = providers.Spec{
+	ID:             "vonage",
+	Name:           "Vonage (Nexmo)",
+	DefaultBaseURL: "https://rest.nexmo.com",
+	CredentialSets: [][]string{{"api_key", "api_secret"}},
+	New:            func(s providers.Settings) (providers.Provider, error) { return New(s), nil },
+	Fake:           func() providers.FakeAPI { return &Fake{} },
+	Demo: providers.Demo{
+		Wallet: providers.Wallet{Balance: 10.28, Currency: "EUR", DrainPerSecond: 0.0001},
+	},
+}
+
+// Currency is the currency of every Vonage balance: the API does not name
+// it, and accounts are kept in euros.
+const Currency = "EUR"
+
+// Client fetches a Vonage account's balance.
+type Client struct {
+	acct providers.Settings
+}
+
+// New returns a Client for the account.
+func New(s providers.Settings) *Client { return &Client{acct: s} }
+
+// Balances implements providers.Provider: one amount of money in euros.
+func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
+	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, "/account/get-balance", nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.SetBasicAuth(c.acct.Credentials["api_key"], c.acct.Credentials["api_secret"])
+	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	if err != nil {
+		return nil, err
+	}
+	return parse(resp)
+}
+
+// answer holds every field the balance call is known to answer with: the
+// documented 200 {"value":10.28,"autoReload":false}, the legacy error
+// {"error-code":"401","error-code-label":"authentication failed"} (seen only
+// in third-party code) and the problem details of Vonage's newer APIs
+// ({"type":…,"title":"Unauthorized","detail":…}), accepted in case.
+type answer struct {
+	Value      *providers.Amount `json:"value"`
+	ErrorCode  json.RawMessage   `json:"error-code"`
+	ErrorLabel json.RawMessage   `json:"error-code-label"`
+	Title      json.RawMessage   `json:"title"`
+	Detail     json.RawMessage   `json:"detail"`
+}
+
+// text returns a JSON string or number as text ("" for anything else).
+func text(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return strings.TrimSpace(s)
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}
+
+// describe returns what an error answer says, for an error message:
+// " (401: authentication failed)", or a quote of an unexpected body.
+func describe(b []byte) string {
+	var a answer
+	if json.Unmarshal(b, &a) == nil {
+		code, label := text(a.ErrorCode), text(a.ErrorLabel)
+		if label == "" {
+			label = text(a.Title)
+			if d := text(a.Detail); d != "" {
+				label = strings.TrimSpace(label + ": " + d)
+			}
+		}
+		switch {
+		case code != "" && label != "":
+			return " (" + providers.Bound(code) + ": " + providers.Bound(label) + ")"
+		case code != "" || label != "":
+			return " (" + providers.Bound(code+label) + ")"
+		}
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return " with an empty body"
+	}
+	return " with body " + providers.Snippet(b)
+}
+
+// parse reads the answer to the balance call.
+func parse(resp *providers.Response) ([]providers.Balance, error) {
+	switch {
+	case resp.Status >= 200 && resp.Status <= 299:
+	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
+		return nil, providers.Errorf(providers.ReasonAuth, "%s: api_key or api_secret rejected: HTTP %d%s", resp.Op, resp.Status, describe(resp.Body))
+	case resp.Status == http.StatusTooManyRequests:
+		return nil, resp.StatusError()
+	default:
+		return nil, providers.Errorf(providers.ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", resp.Op, resp.Status, describe(resp.Body))
+	}
+	if err := resp.ExpectContentType("application/json"); err != nil {
+		return nil, err
+	}
+	var a answer
+	if err := resp.DecodeJSON(&a); err != nil {
+		return nil, err
+	}
+	// Vonage's legacy APIs may put an error code in an HTTP 200 answer: take
+	// it at its word.
+	if code := text(a.ErrorCode); code != "" && code != "200" && code != "0" {
+		switch {
+		case code == "401" || code == "403" || strings.Contains(strings.ToLower(text(a.ErrorLabel)), "auth"):
+			return nil, providers.Errorf(providers.ReasonAuth, "%s: api_key or api_secret rejected: HTTP %d%s", resp.Op, resp.Status, describe(resp.Body))
+		case code == "429":
+			return nil, providers.Errorf(providers.ReasonRateLimited, "%s: rate limited: HTTP %d%s", resp.Op, resp.Status, describe(resp.Body))
+		default:
+			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected a balance, got an error%s", resp.Op, describe(resp.Body))
+		}
+	}
+	if a.Value == nil || !a.Value.Set {
+		return nil, providers.Errorf(providers.ReasonBadResponse,
+			`%s: expected {"value": <number>}, got %s`, resp.Op, providers.Snippet(resp.Body))
+	}
+	return []providers.Balance{providers.Money(a.Value.Value, Currency)}, nil
+}

@@ -1,0 +1,129 @@
+package vonage
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+	pt "github.com/sms-balance-exporter/sms_balance_exporter/providers/providertest"
+)
+
+const (
+	apiKey    = "vonage-key-4e1d9a"
+	apiSecret = "vonage-secret-b7c2f08e"
+)
+
+// legacy401 is the answer to refused credentials seen in third-party code.
+const legacy401 = `{"error-code":"401","error-code-label":"authentication failed"}`
+
+func reply(status int, ct, body string) pt.Answer {
+	return pt.Answer{Status: status, Header: map[string]string{"Content-Type": ct}, Body: body}
+}
+
+func TestBalances(t *testing.T) {
+	eur := func(v float64) providers.Balance { return providers.Money(v, "EUR") }
+	cases := []pt.Case{
+		{Name: "documented 200", Handler: reply(200, "application/json;charset=UTF-8", `{"value":10.28,"autoReload":false}`), Want: eur(10.28)},
+		{Name: "string value", Handler: pt.JSON(`{"value":"3.14150","autoReload":true}`), Want: eur(3.1415)},
+		{Name: "zero", Handler: pt.JSON(`{"value":0,"autoReload":false}`), Want: eur(0)},
+		{Name: "negative", Handler: pt.JSON(`{"value":-0.25}`), Want: eur(-0.25)},
+		// The API names no currency: a currency field, junk or not, is not
+		// read (the balance is always in euros).
+		{Name: "currency field ignored", Handler: pt.JSON(`{"value":1.5,"currency":"US Dollar\n"}`), Want: eur(1.5)},
+		{Name: "401 legacy body [3rd]", Handler: reply(401, "application/json", legacy401), WantReason: providers.ReasonAuth, WantErr: "401: authentication failed"},
+		{Name: "401 numeric error-code", Handler: reply(401, "application/json", `{"error-code":401,"error-code-label":"authentication failed"}`), WantReason: providers.ReasonAuth, WantErr: "authentication failed"},
+		{Name: "401 problem details [guess]", Handler: reply(401, "application/problem+json", `{"type":"https://developer.nexmo.com/api-errors#unauthorized","title":"Unauthorized","detail":"You did not provide correct credentials.","instance":"797a8f199c45014ab7b08bfe9cc1c12c"}`),
+			WantReason: providers.ReasonAuth, WantErr: "Unauthorized: You did not provide correct credentials."},
+		{Name: "401 empty", Handler: pt.Answer{Status: 401}, WantReason: providers.ReasonAuth, WantErr: "401 with an empty body"},
+		{Name: "401 text", Handler: reply(401, "text/plain", "Unauthorized"), WantReason: providers.ReasonAuth, WantErr: `"Unauthorized"`},
+		{Name: "403", Handler: reply(403, "application/json", `{"error-code":"403","error-code-label":"forbidden"}`), WantReason: providers.ReasonAuth},
+		{Name: "200 with error-code 401 [guess]", Handler: pt.JSON(legacy401), WantReason: providers.ReasonAuth, WantErr: "authentication failed"},
+		{Name: "200 with error-code 429 [guess]", Handler: pt.JSON(`{"error-code":"429","error-code-label":"throttled"}`), WantReason: providers.ReasonRateLimited},
+		{Name: "200 with another error-code [guess]", Handler: pt.JSON(`{"error-code":"500","error-code-label":"internal error"}`), WantReason: providers.ReasonBadResponse, WantErr: "internal error"},
+		{Name: "200 with error-code 200 and value", Handler: pt.JSON(`{"error-code":"200","value":2}`), Want: eur(2)},
+		{Name: "404", Handler: reply(404, "application/json", `{"error-code":"404","error-code-label":"not found"}`), WantReason: providers.ReasonHTTPStatus, WantErr: "404: not found"},
+		{Name: "no value", Handler: pt.JSON(`{"autoReload":false}`), WantReason: providers.ReasonBadResponse, WantErr: `expected {"value"`},
+		{Name: "null value", Handler: pt.JSON(`{"value":null}`), WantReason: providers.ReasonBadResponse},
+		{Name: "non-numeric value", Handler: pt.JSON(`{"value":"lots"}`), WantReason: providers.ReasonBadResponse},
+		{Name: "value object", Handler: pt.JSON(`{"value":{"amount":1}}`), WantReason: providers.ReasonBadResponse},
+	}
+	cases = append(cases, pt.CommonFailures()...)
+	creds := map[string]string{"api_key": apiKey, "api_secret": apiSecret}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method != http.MethodGet || r.URL.Path != "/account/get-balance" {
+					t.Errorf("request %s %s, want GET /account/get-balance", r.Method, r.URL.Path)
+				}
+				if r.URL.RawQuery != "" {
+					t.Errorf("query %q, want none (no secrets in URLs)", r.URL.RawQuery)
+				}
+				if k, s, ok := r.BasicAuth(); !ok || k != apiKey || s != apiSecret {
+					t.Errorf("Basic auth = %q:%q (%v)", k, s, ok)
+				}
+				if got := r.Header.Get("Accept"); got != "application/json" {
+					t.Errorf("Accept = %q", got)
+				}
+				c.Handler.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			acct := pt.Settings(srv, creds)
+			acct.Currency = "USD" // ignored: Vonage balances are in euros
+			pt.Check(t, New(acct), c, creds)
+		})
+	}
+}
+
+func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }
+
+func FuzzParse(f *testing.F) {
+	f.Add(200, []byte(`{"value":10.28,"autoReload":false}`))
+	f.Add(200, []byte(`{"value":"3.14150","autoReload":true}`))
+	f.Add(401, []byte(legacy401))
+	f.Add(200, []byte(legacy401))
+	f.Add(401, []byte(`{"type":"https://developer.nexmo.com/api-errors#unauthorized","title":"Unauthorized","detail":"You did not provide correct credentials."}`))
+	f.Add(200, []byte(`{"value":`))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		resp := &providers.Response{Op: "GET /account/get-balance", Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: body}
+		got, err := parse(resp)
+		checkInvariants(t, got, err)
+	})
+}
+
+func checkInvariants(t *testing.T, got []providers.Balance, err error) {
+	t.Helper()
+	if err != nil {
+		var pe *providers.Error
+		if !errors.As(err, &pe) {
+			t.Fatalf("error %T %v is not a *providers.Error", err, err)
+		}
+		if got != nil {
+			t.Fatalf("got %+v with error %v", got, err)
+		}
+		return
+	}
+	if len(got) == 0 {
+		t.Fatal("no amount and no error")
+	}
+	for _, b := range got {
+		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
+			t.Fatalf("amount %v is not finite", b.Value)
+		}
+		switch b.Unit {
+		case providers.UnitCurrency:
+			if c := b.Currency; c != "" && (len(c) != 3 || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+				t.Fatalf("currency %q is not three upper-case letters", c)
+			}
+		case providers.UnitCredits:
+			if b.Currency != "" {
+				t.Fatalf("credits with currency %q", b.Currency)
+			}
+		default:
+			t.Fatalf("unit %q", b.Unit)
+		}
+	}
+}
