@@ -180,7 +180,9 @@ func TestGoodFull(t *testing.T) {
 				Timeout: 7 * time.Second, CacheTTL: 2 * time.Minute, MaxStale: 0, Line: 22,
 				Credentials: map[string]Secret{"api_key": "12345"}},
 			{Name: "custom", Provider: "test", BaseURL: "https://api.example",
-				Options:          &testOptions{Mode: "slow", Retries: 3, Uses: []string{"key"}, Nested: struct{ Depth int `yaml:"depth"` }{2}},
+				Options: &testOptions{Mode: "slow", Retries: 3, Uses: []string{"key"}, Nested: struct {
+					Depth int `yaml:"depth"`
+				}{2}},
 				HTTPClientConfig: customClient(),
 				Timeout:          7 * time.Second, CacheTTL: 2 * time.Minute, MaxStale: 0, Line: 28,
 				Credentials: map[string]Secret{"key": "env-secret"}},

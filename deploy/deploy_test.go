@@ -179,7 +179,7 @@ func TestKubernetesManifests(t *testing.T) {
 	var read []string
 	cfg, err := config.Parse([]byte(cm), "configmap/exporter.yml", config.Options{
 		Providers: registry.All,
-		ReadFile: func(p string) ([]byte, error) { read = append(read, p); return []byte("x"), nil },
+		ReadFile:  func(p string) ([]byte, error) { read = append(read, p); return []byte("x"), nil },
 	})
 	if err != nil {
 		t.Fatalf("ConfigMap exporter.yml: %v", err)

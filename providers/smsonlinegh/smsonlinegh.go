@@ -103,7 +103,7 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 }
 
 // parseAnswer reads the answer to the balance call. The handshake decides, whatever the HTTP status: a revoked key has been
-	// seen answered with HTTP 200 and handshake 1203.
+// seen answered with HTTP 200 and handshake 1203.
 func parseAnswer(resp *providers.Response, accept, currency string) ([]providers.Balance, error) {
 	ans, parseErr := parse(resp, accept)
 	if parseErr == nil && ans.HandshakeID != nil && *ans.HandshakeID != 0 {

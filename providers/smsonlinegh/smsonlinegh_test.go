@@ -2,8 +2,8 @@ package smsonlinegh
 
 import (
 	"net/http"
-	"strings"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
