@@ -134,7 +134,7 @@ func (c *Collector) Apply(cfg *config.Config) error {
 				return fmt.Errorf("account %q: %w", ac.Name, err)
 			}
 		}
-		secrets := newSecretSet(ac.SecretValues())
+		secrets := providers.NewRedactor(ac.SecretValues()...)
 		p, err := spec.New(providers.Settings{
 			Name:        ac.Name,
 			BaseURL:     ac.BaseURL,
@@ -143,7 +143,7 @@ func (c *Collector) Apply(cfg *config.Config) error {
 			Options:     ac.Options,
 			Client:      client,
 			UserAgent:   c.opts.UserAgent,
-			Secrets:     secrets,
+			Redactor:    secrets,
 		})
 		if err != nil {
 			return fmt.Errorf("account %q: %w", ac.Name, err)

@@ -24,7 +24,7 @@ const maxRetryAfter = time.Hour
 type accountState struct {
 	cfg      config.Account
 	provider providers.Provider
-	secrets  *secretSet
+	secrets  *providers.Redactor
 	flight   singleflight.Group // one refresh in flight
 
 	mu          sync.Mutex
@@ -45,7 +45,7 @@ type accountState struct {
 	failStart   time.Time
 }
 
-func newAccountState(cfg config.Account, p providers.Provider, secrets *secretSet) *accountState {
+func newAccountState(cfg config.Account, p providers.Provider, secrets *providers.Redactor) *accountState {
 	return &accountState{
 		cfg:         cfg,
 		provider:    p,

@@ -30,13 +30,28 @@ type Response struct {
 	Header http.Header
 	// Body is the response body, at most MaxBodyBytes long.
 	Body []byte
+
+	redactor *Redactor // secrets never quoted from Body
+}
+
+// Snippet quotes the start of the body for an error message, with the
+// account's secrets redacted before it is quoted and cut.
+func (r *Response) Snippet() string {
+	if r.redactor == nil {
+		return Snippet(r.Body)
+	}
+	return Snippet([]byte(r.redactor.Redact(string(r.Body))))
 }
 
 // Do sends req and reads its answer. Transport errors are classified as
 // timeout or network and never include the request URL (which could carry
 // user info) beyond its path.
-func Do(client *http.Client, req *http.Request) (*Response, error) {
-	op := req.Method + " " + req.URL.Path
+//
+// Prefer Settings.Do, which redacts the account's secrets.
+func Do(client *http.Client, req *http.Request) (*Response, error) { return do(client, req, nil) }
+
+func do(client *http.Client, req *http.Request, redactor *Redactor) (*Response, error) {
+	op := redactor.Redact(req.Method + " " + req.URL.Path)
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, transportError(req.Context(), op, err)
@@ -49,7 +64,7 @@ func Do(client *http.Client, req *http.Request) (*Response, error) {
 	if len(body) > MaxBodyBytes {
 		return nil, Errorf(ReasonBadResponse, "%s: response body larger than %d bytes", op, MaxBodyBytes)
 	}
-	return &Response{Op: op, Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+	return &Response{Op: op, Status: resp.StatusCode, Header: resp.Header, Body: body, redactor: redactor}, nil
 }
 
 func transportError(ctx context.Context, op string, err error) error {
@@ -99,7 +114,7 @@ func (r *Response) detail() string {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
 		return " with an empty body"
 	}
-	return " with body " + Snippet(r.Body)
+	return " with body " + r.Snippet()
 }
 
 // ExpectContentType returns a bad_response error unless the response's
@@ -118,7 +133,7 @@ func (r *Response) ExpectContentType(want ...string) error {
 			}
 		}
 	}
-	return Errorf(ReasonBadResponse, "%s: expected Content-Type %s, got %q", r.Op, strings.Join(want, " or "), ct)
+	return Errorf(ReasonBadResponse, "%s: expected Content-Type %s, got %q", r.Op, strings.Join(want, " or "), Bound(r.redactor.Redact(ct)))
 }
 
 // DecodeJSON decodes the body into v; anything but one JSON value is a
@@ -126,10 +141,10 @@ func (r *Response) ExpectContentType(want ...string) error {
 func (r *Response) DecodeJSON(v any) error {
 	dec := json.NewDecoder(bytes.NewReader(r.Body))
 	if err := dec.Decode(v); err != nil {
-		return &Error{Reason: ReasonBadResponse, Msg: fmt.Sprintf("%s: expected a JSON object, got %s", r.Op, Snippet(r.Body)), Err: err}
+		return &Error{Reason: ReasonBadResponse, Msg: fmt.Sprintf("%s: expected a JSON object, got %s", r.Op, r.Snippet()), Err: err}
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return Errorf(ReasonBadResponse, "%s: unexpected data after the JSON object in %s", r.Op, Snippet(r.Body))
+		return Errorf(ReasonBadResponse, "%s: unexpected data after the JSON object in %s", r.Op, r.Snippet())
 	}
 	return nil
 }

@@ -77,21 +77,40 @@ type Settings struct {
 	Client *http.Client
 	// UserAgent is sent with every request.
 	UserAgent string
-	// Secrets, when set, learns values a provider obtains at run time (access
-	// tokens) so that they are redacted like configured credentials.
-	Secrets SecretSink
+	// Redactor holds the account's secrets: the credentials, and tokens the
+	// provider obtains at run time (AddSecret). Do uses it so that no error
+	// quotes a secret; nil means one made from Credentials.
+	Redactor *Redactor
 }
 
-// SecretSink is told about secrets that are not in the configuration.
-type SecretSink interface {
-	AddSecret(value string)
-}
-
-// AddSecret passes value to s.Secrets, if any.
+// AddSecret makes value, a secret obtained at run time (an access token),
+// redacted like the configured credentials.
 func (s Settings) AddSecret(value string) {
-	if s.Secrets != nil {
-		s.Secrets.AddSecret(value)
+	if s.Redactor != nil {
+		s.Redactor.AddSecret(value)
 	}
+}
+
+// redactor returns s.Redactor, or one made from the credentials.
+func (s Settings) redactor() *Redactor {
+	if s.Redactor != nil {
+		return s.Redactor
+	}
+	values := make([]string, 0, len(s.Credentials))
+	for _, v := range s.Credentials {
+		values = append(values, v)
+	}
+	return NewRedactor(values...)
+}
+
+// Do sends req with the account's HTTP client and reads the answer, like
+// the package-level Do; its errors, and every quote of the answer made
+// through the Response (Snippet, StatusError, DecodeJSON), have the
+// account's secrets redacted before they are quoted or cut.
+func (s Settings) Do(req *http.Request) (*Response, error) {
+	r := s.redactor()
+	resp, err := do(s.HTTPClient(), req, r)
+	return resp, r.RedactError(err)
 }
 
 // Options are a provider's own settings, decoded strictly from an account's

@@ -39,7 +39,7 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.acct.Credentials["token"])
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func parse(resp *providers.Response, currency string) ([]providers.Balance, erro
 	}
 	if amount == nil || !amount.Set {
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected {"balance": <number>}, got %s`, resp.Op, providers.Snippet(resp.Body))
+			`%s: expected {"balance": <number>}, got %s`, resp.Op, resp.Snippet())
 	}
 	return []providers.Balance{providers.Money(amount.Value, currency)}, nil
 }

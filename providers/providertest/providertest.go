@@ -6,6 +6,7 @@ package providertest
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -219,4 +220,50 @@ func CheckFake(t *testing.T, spec providers.Spec, opts providers.Options) {
 			t.Fatalf("unknown credentials: error %v classified %s, want auth", err, r)
 		}
 	})
+}
+
+// CheckOutcome asserts what any outcome of a provider's parsing must
+// satisfy, for fuzz targets: an error is a *providers.Error with a reason
+// that parsing can give; a success has at least one amount, the main
+// balance first, every value finite, a known unit, credits without a
+// currency and currencies upper-case ISO-shaped.
+func CheckOutcome(t *testing.T, got []providers.Balance, err error) {
+	t.Helper()
+	if err != nil {
+		var pe *providers.Error
+		if !errors.As(err, &pe) {
+			t.Fatalf("error %T %v is not a *providers.Error", err, err)
+		}
+		switch pe.Reason {
+		case providers.ReasonAuth, providers.ReasonRateLimited, providers.ReasonHTTPStatus, providers.ReasonBadResponse:
+		default:
+			t.Fatalf("reason %s from parsing: %v", pe.Reason, err)
+		}
+		return
+	}
+	if len(got) == 0 {
+		t.Fatal("success without an amount")
+	}
+	for i, b := range got {
+		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
+			t.Fatalf("amount %d is %v", i, b.Value)
+		}
+		if i == 0 && b.Kind != providers.KindBalance {
+			t.Fatalf("the first amount is of kind %v, not the balance", b.Kind)
+		}
+		switch b.Unit {
+		case providers.UnitCredits:
+			if b.Currency != "" {
+				t.Fatalf("credits with currency %q", b.Currency)
+			}
+		case providers.UnitCurrency:
+			if b.Currency != "" {
+				if c, ok := providers.NormalizeCurrency(b.Currency); !ok || c != b.Currency {
+					t.Fatalf("currency %q is not three upper-case letters", b.Currency)
+				}
+			}
+		default:
+			t.Fatalf("unit %q", b.Unit)
+		}
+	}
 }

@@ -100,7 +100,7 @@ func parseBalance(resp *providers.Response, currency string) ([]providers.Balanc
 	}
 	if body.Balance == nil || !body.Balance.Set {
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected {"balance":"<amount>"}, got %s`, resp.Op, providers.Snippet(resp.Body))
+			`%s: expected {"balance":"<amount>"}, got %s`, resp.Op, resp.Snippet())
 	}
 	return []providers.Balance{providers.Money(body.Balance.Value, currency)}, nil
 }
@@ -113,7 +113,7 @@ func (c *Client) getBalance(ctx context.Context, tok string) (*providers.Respons
 	req.Header.Set("Content-Type", "application/json") // documented as mandatory
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+tok)
-	return providers.Do(c.acct.HTTPClient(), req)
+	return c.acct.Do(req)
 }
 
 // currentToken returns a valid token, fetching one when there is none or
@@ -160,7 +160,7 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return "", 0, err
 	}

@@ -95,7 +95,7 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	}
 	req.Header.Set("Accept", accept)
 	req.Header.Set("Authorization", "key "+c.acct.Credentials["api_key"])
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -116,10 +116,10 @@ func parseAnswer(resp *providers.Response, accept, currency string) ([]providers
 		return nil, parseErr
 	}
 	if ans.HandshakeID == nil {
-		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected a handshake in the answer, got %s", resp.Op, providers.Snippet(resp.Body))
+		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected a handshake in the answer, got %s", resp.Op, resp.Snippet())
 	}
 	if !ans.HasData || ans.Balance == "" {
-		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected data.balance in the answer, got %s", resp.Op, providers.Snippet(resp.Body))
+		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected data.balance in the answer, got %s", resp.Op, resp.Snippet())
 	}
 	v, err := providers.ParseAmount(ans.Balance)
 	if err != nil {
@@ -228,7 +228,7 @@ func parseXML(resp *providers.Response) (answer, error) {
 	}
 	if err := xml.Unmarshal(resp.Body, &body); err != nil {
 		return answer{}, &providers.Error{Reason: providers.ReasonBadResponse,
-			Msg: fmt.Sprintf("%s: expected an XML <response>, got %s", resp.Op, providers.Snippet(resp.Body)), Err: err}
+			Msg: fmt.Sprintf("%s: expected an XML <response>, got %s", resp.Op, resp.Snippet()), Err: err}
 	}
 	var a answer
 	if h := body.Handshake; h != nil {

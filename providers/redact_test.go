@@ -1,4 +1,4 @@
-package collector
+package providers
 
 import (
 	"encoding/base64"
@@ -12,7 +12,7 @@ import (
 func TestRedact(t *testing.T) {
 	const token = `tok-3f9c"8a\41b7e2d0`
 	const user, pass = "api-user-0042", "api-pass-77e0c1"
-	s := newSecretSet([]string{token, user, pass, "12345"})
+	s := NewRedactor(token, user, pass, "12345")
 	s.AddSecret("issued-at-runtime-9d8e7f")
 	q := strconv.Quote(token)
 	j, _ := json.Marshal(token)
@@ -44,5 +44,22 @@ func TestRedact(t *testing.T) {
 	}
 	if got := s.Redact("HTTP 500 with an empty body"); got != "HTTP 500 with an empty body" {
 		t.Errorf("innocent text changed: %q", got)
+	}
+}
+
+func TestRedactError(t *testing.T) {
+	r := NewRedactor("secret-token-0042")
+	if err := r.RedactError(nil); err != nil {
+		t.Fatal(err)
+	}
+	clean := Errorf(ReasonHTTPStatus, "GET /x: HTTP 500")
+	if err := r.RedactError(clean); err != clean {
+		t.Fatalf("clean error replaced: %v", err)
+	}
+	e := Errorf(ReasonRateLimited, "GET /x: body echoes secret-token-0042")
+	e.RetryAfter = 7
+	got := r.RedactError(e)
+	if Classify(got) != ReasonRateLimited || RetryAfter(got) != 7 || strings.Contains(got.Error(), "token-0042") {
+		t.Fatalf("RedactError = %v", got)
 	}
 }

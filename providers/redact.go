@@ -1,4 +1,4 @@
-package collector
+package providers
 
 import (
 	"encoding/base64"
@@ -14,33 +14,36 @@ import (
 // redacted wherever it appears.
 const minSecretRun = 8
 
-// secretSet holds an account's secrets (configured credentials and tokens
+// Redactor holds an account's secrets (configured credentials and tokens
 // its provider obtains at run time) and redacts them from text in every
 // form they may take: whole, cut, quoted, JSON-escaped, URL-encoded and
-// base64-encoded (alone, or as the user:pass of HTTP Basic auth).
-type secretSet struct {
+// base64-encoded (alone, or as the user:pass of HTTP Basic auth). Any run
+// of 8 or more characters of one of those forms is redacted. It is safe
+// for concurrent use.
+type Redactor struct {
 	mu      sync.RWMutex
 	secrets []string
 	grams   map[string]struct{} // every minSecretRun-long run of every form
 	short   []string            // forms shorter than minSecretRun, replaced whole
 }
 
-func newSecretSet(secrets []string) *secretSet {
-	s := &secretSet{}
+// NewRedactor returns a Redactor for secrets.
+func NewRedactor(secrets ...string) *Redactor {
+	s := &Redactor{}
 	for _, v := range secrets {
 		s.add(v)
 	}
 	return s
 }
 
-// AddSecret implements providers.SecretSink.
-func (s *secretSet) AddSecret(v string) {
+// AddSecret adds v, a secret obtained at run time.
+func (s *Redactor) AddSecret(v string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.add(v)
 }
 
-func (s *secretSet) add(v string) {
+func (s *Redactor) add(v string) {
 	if v == "" {
 		return
 	}
@@ -89,8 +92,11 @@ func encodings(v string) []string {
 }
 
 // Redact replaces every run of minSecretRun or more characters of any
-// secret's forms in text with <secret>.
-func (s *secretSet) Redact(text string) string {
+// secret's forms in text with <secret>. A nil Redactor returns text.
+func (s *Redactor) Redact(text string) string {
+	if s == nil {
+		return text
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if len(s.grams) > 0 && len(text) >= minSecretRun {
@@ -124,4 +130,18 @@ func (s *secretSet) Redact(text string) string {
 		text = strings.ReplaceAll(text, f, "<secret>")
 	}
 	return strings.ToValidUTF8(text, "")
+}
+
+// RedactError returns err with its text redacted, as an *Error of the same
+// reason and Retry-After; nil for nil, err itself when it shows no secret.
+func (s *Redactor) RedactError(err error) error {
+	if err == nil || s == nil {
+		return err
+	}
+	text := err.Error()
+	red := s.Redact(text)
+	if red == text {
+		return err
+	}
+	return &Error{Reason: Classify(err), RetryAfter: RetryAfter(err), Msg: red}
 }
