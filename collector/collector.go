@@ -81,6 +81,7 @@ type Collector struct {
 
 	mu       sync.RWMutex
 	accounts []*accountState
+	byName   map[string]*accountState
 }
 
 // New returns a Collector with no accounts; call Apply to give it some.
@@ -151,6 +152,10 @@ func (c *Collector) Apply(cfg *config.Config) error {
 		next = append(next, newAccountState(ac, p, secrets))
 	}
 	c.accounts = next
+	c.byName = make(map[string]*accountState, len(next))
+	for _, a := range next {
+		c.byName[a.cfg.Name] = a
+	}
 	return nil
 }
 
@@ -175,7 +180,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector; refreshes are bounded by each
 // account's timeout only. Use WithContext to bound a scrape.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	c.collect(context.Background(), ch)
+	c.collect(context.Background(), ch, nil)
 }
 
 // WithContext returns a prometheus.Collector for one scrape: it stops
@@ -185,16 +190,51 @@ func (c *Collector) WithContext(ctx context.Context) prometheus.Collector {
 	return scrape{c: c, ctx: ctx}
 }
 
+// Account returns a prometheus.Collector for one scrape of the account
+// named name only (the /probe endpoint): same cache, single-flight and
+// deadline rules, same series. It is false when there is no such account.
+// Finding the account does not depend on how many there are.
+func (c *Collector) Account(ctx context.Context, name string) (prometheus.Collector, bool) {
+	c.mu.RLock()
+	a, ok := c.byName[name]
+	c.mu.RUnlock()
+	if !ok {
+		return nil, false
+	}
+	return scrape{c: c, ctx: ctx, accounts: []*accountState{a}}, true
+}
+
+// Targets lists the configured accounts' names and providers, in file
+// order, without calling any provider.
+func (c *Collector) Targets() []Target {
+	accounts := c.snapshot()
+	out := make([]Target, len(accounts))
+	for i, a := range accounts {
+		out[i] = Target{Name: a.cfg.Name, Provider: a.cfg.Provider}
+	}
+	return out
+}
+
+// Target is a configured account, for service discovery.
+type Target struct {
+	Name, Provider string
+}
+
+// scrape is the collector of one scrape: of every account, or of the
+// given ones.
 type scrape struct {
-	c   *Collector
-	ctx context.Context
+	c        *Collector
+	ctx      context.Context
+	accounts []*accountState // nil: every account
 }
 
 func (s scrape) Describe(ch chan<- *prometheus.Desc) { s.c.Describe(ch) }
-func (s scrape) Collect(ch chan<- prometheus.Metric) { s.c.collect(s.ctx, ch) }
+func (s scrape) Collect(ch chan<- prometheus.Metric) { s.c.collect(s.ctx, ch, s.accounts) }
 
-func (c *Collector) collect(ctx context.Context, ch chan<- prometheus.Metric) {
-	accounts := c.snapshot()
+func (c *Collector) collect(ctx context.Context, ch chan<- prometheus.Metric, accounts []*accountState) {
+	if accounts == nil {
+		accounts = c.snapshot()
+	}
 	pending := c.refresh(ctx, accounts)
 	now := c.opts.Now()
 	for i, a := range accounts {

@@ -630,8 +630,8 @@ func checkBaseURL(s string) string {
 // read as options.response_format.
 func (d *decoder) options(account *yaml.Node, nodes accountNodes, path string, spec providers.Spec, creds map[string]Secret) providers.Options {
 	n := nodes.options
-	if n != nil && n.Tag == "!!null" {
-		n = nil
+	if n != nil && (n.Tag == "!!null" || (n.Kind == yaml.MappingNode && len(n.Content) == 0)) {
+		n = nil // options: {} is the defaults
 	}
 	if nodes.format != nil {
 		key := join(path, "response_format")

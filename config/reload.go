@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,8 +16,8 @@ type Reloader struct {
 	load  func() (*Config, error)
 	apply func(*Config) error
 
-	mu      sync.Mutex
-	current *Config
+	mu      sync.Mutex // one reload at a time
+	current atomic.Pointer[Config]
 
 	success   prometheus.Gauge
 	timestamp prometheus.Gauge
@@ -60,16 +61,13 @@ func (r *Reloader) Reload() error {
 		r.success.Set(0)
 		return err
 	}
-	r.current = cfg
+	r.current.Store(cfg)
 	r.success.Set(1)
 	r.timestamp.Set(float64(time.Now().UnixNano()) / 1e9)
 	return nil
 }
 
 // Current returns the configuration in force, or nil before the first
-// successful Reload.
-func (r *Reloader) Current() *Config {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.current
-}
+// successful Reload. It never waits for a reload in progress, so that
+// readiness does not depend on one.
+func (r *Reloader) Current() *Config { return r.current.Load() }

@@ -38,7 +38,7 @@ func TestReloaderKeepsConfigOnFailure(t *testing.T) {
 				return s.applyErr
 			})
 		if i > 0 { // start from a running configuration
-			r.current = good
+			r.current.Store(good)
 		}
 		err := r.Reload()
 		if (err != nil) != (s.wantOK == 0) {
@@ -62,5 +62,36 @@ func TestReloaderKeepsConfigOnFailure(t *testing.T) {
 	}
 	if len(applied) != 2 {
 		t.Errorf("apply succeeded %d times, want 2", len(applied))
+	}
+}
+
+// TestCurrentDoesNotWaitForAReload checks that readiness (Current) answers
+// while a reload is stuck loading.
+func TestCurrentDoesNotWaitForAReload(t *testing.T) {
+	good := &Config{File: "good"}
+	stuck, entered := make(chan struct{}), make(chan struct{})
+	calls := 0
+	r := NewReloader(nil, func() (*Config, error) {
+		calls++
+		if calls > 1 {
+			close(entered)
+			<-stuck
+		}
+		return good, nil
+	}, func(*Config) error { return nil })
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- r.Reload() }()
+	<-entered // the second reload holds the reload lock and is stuck loading
+	for i := 0; i < 100; i++ {
+		if r.Current() != good {
+			t.Fatal("Current() changed during a reload")
+		}
+	}
+	close(stuck)
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

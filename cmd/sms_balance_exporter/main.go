@@ -51,6 +51,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		timeoutOffset = app.Flag("scrape.timeout-offset", "Offset to subtract from Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds).").Default("0.5s").Duration()
 		concurrency   = app.Flag("collector.max-concurrency", "Most provider calls in flight at once.").Default(fmt.Sprint(collector.DefaultMaxConcurrency)).Int()
+		probeOnly     = app.Flag("web.probe-only", "Serve the accounts only on /probe?target=<account>: /metrics then carries only the exporter's own metrics and refreshes nothing.").Bool()
+		maxRequests   = app.Flag("web.max-requests", "Most /metrics and /probe requests served at once; more answer 503. 0 means no limit.").Default("40").Int()
+		noOwnMetrics  = app.Flag("web.disable-exporter-metrics", "Exclude the exporter's own Go, process and promhttp metrics from /metrics.").Bool()
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
 		webFlags      = kingpinflag.AddFlags(app, defaultListenAddress)
@@ -134,20 +137,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 	level.Info(logger).Log("msg", "Build context", "build_context", version.BuildContext())
 	level.Info(logger).Log("msg", "Loaded configuration", "file", cfg.File, "accounts", len(cfg.Accounts))
 
-	promRegistry.MustRegister(
-		versioncollector.NewCollector(name),
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	)
-	s := &server{
-		logger:        logger,
-		registry:      promRegistry,
-		collector:     coll,
-		reloader:      reloader,
-		telemetryPath: *telemetryPath,
-		timeoutOffset: *timeoutOffset,
+	promRegistry.MustRegister(versioncollector.NewCollector(name))
+	if !*noOwnMetrics {
+		promRegistry.MustRegister(
+			collectors.NewGoCollector(),
+			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		)
 	}
-	srv := &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
+	s := &server{
+		logger:          logger,
+		registry:        promRegistry,
+		collector:       coll,
+		reloader:        reloader,
+		telemetryPath:   *telemetryPath,
+		timeoutOffset:   *timeoutOffset,
+		probeOnly:       *probeOnly,
+		exporterMetrics: !*noOwnMetrics,
+	}
+	if *maxRequests > 0 {
+		s.scrapes = make(chan struct{}, *maxRequests)
+	}
+	srv := &http.Server{
+		Handler:           s.handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // requests have no body worth waiting for
+		WriteTimeout:      maxScrapeTimeout + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
-	"html/template"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -13,26 +13,41 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/version"
-	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/collector"
 	"github.com/sms-balance-exporter/sms_balance_exporter/config"
 )
 
+// maxScrapeTimeout bounds every scrape and probe, whatever the
+// X-Prometheus-Scrape-Timeout-Seconds header says (or without one).
+const maxScrapeTimeout = 5 * time.Minute
+
 // server holds what the HTTP endpoints need.
 type server struct {
 	logger        log.Logger
-	registry      *prometheus.Registry
+	registry      *prometheus.Registry // the exporter's own metrics
 	collector     *collector.Collector
 	reloader      *config.Reloader
 	telemetryPath string
 	timeoutOffset time.Duration
+	// probeOnly makes /metrics carry only the exporter's own metrics.
+	probeOnly bool
+	// exporterMetrics instruments the metrics handlers (promhttp_*).
+	exporterMetrics bool
+	// scrapes bounds concurrent /metrics and /probe requests (nil: no bound).
+	scrapes chan struct{}
 }
 
 func (s *server) handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle(s.telemetryPath, promhttp.InstrumentMetricHandler(s.registry, http.HandlerFunc(s.metrics)))
+	metrics := http.Handler(http.HandlerFunc(s.metrics))
+	probe := http.Handler(http.HandlerFunc(s.probe))
+	if s.exporterMetrics {
+		metrics = promhttp.InstrumentMetricHandler(s.registry, metrics)
+	}
+	mux.Handle(s.telemetryPath, s.limit(metrics))
+	mux.Handle("/probe", s.limit(probe))
+	mux.HandleFunc("/sd", s.serviceDiscovery)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
 	})
@@ -50,30 +65,113 @@ func (s *server) handler() http.Handler {
 	return mux
 }
 
-// metrics serves one scrape, bounded by Prometheus' scrape timeout header
-// less the offset.
-func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+// limit answers 503 when --web.max-requests scrapes are already being served.
+func (s *server) limit(h http.Handler) http.Handler {
+	if s.scrapes == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.scrapes <- struct{}{}:
+			defer func() { <-s.scrapes }()
+			h.ServeHTTP(w, r)
+		default:
+			http.Error(w, fmt.Sprintf("Too many concurrent scrapes (--web.max-requests=%d); try again later", cap(s.scrapes)), http.StatusServiceUnavailable)
+		}
+	})
+}
+
+// scrapeContext bounds a scrape by Prometheus' scrape timeout header less
+// the offset, and by maxScrapeTimeout in any case.
+func (s *server) scrapeContext(r *http.Request) (context.Context, context.CancelFunc, error) {
+	timeout := maxScrapeTimeout
 	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
 		secs, err := strconv.ParseFloat(v, 64)
-		if err != nil || secs <= 0 {
-			http.Error(w, fmt.Sprintf("invalid X-Prometheus-Scrape-Timeout-Seconds %q", v), http.StatusBadRequest)
-			return
+		if err != nil || math.IsNaN(secs) || secs <= 0 {
+			return nil, nil, fmt.Errorf("invalid X-Prometheus-Scrape-Timeout-Seconds %q", v)
 		}
-		timeout := time.Duration(secs*float64(time.Second)) - s.timeoutOffset
-		if timeout < 100*time.Millisecond {
-			timeout = 100 * time.Millisecond
+		if secs < maxScrapeTimeout.Seconds() {
+			timeout = time.Duration(secs*float64(time.Second)) - s.timeoutOffset
 		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
+		timeout = max(timeout, 100*time.Millisecond)
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	return ctx, cancel, nil
+}
+
+// serve gathers the exporter's own metrics and, when c is not nil, c's.
+func (s *server) serve(w http.ResponseWriter, r *http.Request, gatherers prometheus.Gatherers) {
+	promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
+		ErrorLog:          promLogger{s.logger},
+		ErrorHandling:     promhttp.ContinueOnError,
+		EnableOpenMetrics: true,
+	}).ServeHTTP(w, r)
+}
+
+// metrics serves /metrics: every account, unless in probe-only mode.
+func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
+	if s.probeOnly {
+		s.serve(w, r, prometheus.Gatherers{s.registry})
+		return
+	}
+	ctx, cancel, err := s.scrapeContext(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	defer cancel()
 	scrapeReg := prometheus.NewRegistry()
 	scrapeReg.MustRegister(s.collector.WithContext(ctx))
-	promhttp.HandlerFor(prometheus.Gatherers{s.registry, scrapeReg}, promhttp.HandlerOpts{
-		ErrorLog:      promLogger{s.logger},
-		ErrorHandling: promhttp.ContinueOnError,
-	}).ServeHTTP(w, r)
+	s.serve(w, r, prometheus.Gatherers{s.registry, scrapeReg})
+}
+
+// probe serves /probe?target=<account>: that account's series only.
+func (s *server) probe(w http.ResponseWriter, r *http.Request) {
+	target := r.URL.Query().Get("target")
+	if target == "" {
+		http.Error(w, "Missing parameter target: the name of a configured account", http.StatusBadRequest)
+		return
+	}
+	ctx, cancel, err := s.scrapeContext(r)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	defer cancel()
+	c, ok := s.collector.Account(ctx, target)
+	if !ok {
+		http.Error(w, "Unknown target: not the name of a configured account (see /sd for the list)", http.StatusBadRequest)
+		return
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(c)
+	s.serve(w, r, prometheus.Gatherers{reg})
+}
+
+// sdGroup is one target group of Prometheus HTTP service discovery.
+type sdGroup struct {
+	Targets []string          `json:"targets"`
+	Labels  map[string]string `json:"labels"`
+}
+
+// serviceDiscovery serves /sd: one target group per account (optionally of
+// ?provider= only), for http_sd_configs.
+func (s *server) serviceDiscovery(w http.ResponseWriter, r *http.Request) {
+	provider := r.URL.Query().Get("provider")
+	groups := []sdGroup{}
+	for _, t := range s.collector.Targets() {
+		if provider != "" && t.Provider != provider {
+			continue
+		}
+		groups = append(groups, sdGroup{Targets: []string{t.Name}, Labels: map[string]string{
+			"__meta_sms_provider": t.Provider,
+			"__meta_sms_account":  t.Name,
+		}})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err := json.NewEncoder(w).Encode(groups); err != nil {
+		level.Debug(s.logger).Log("msg", "Error writing service discovery", "err", err)
+	}
 }
 
 type promLogger struct{ l log.Logger }
@@ -93,60 +191,4 @@ func (s *server) reload(w http.ResponseWriter, r *http.Request) {
 	}
 	level.Info(s.logger).Log("msg", "Reloaded configuration", "accounts", len(s.reloader.Current().Accounts))
 	fmt.Fprintln(w, "Configuration reloaded")
-}
-
-var accountsTable = template.Must(template.New("accounts").Parse(`
-<h2>Accounts</h2>
-<table style="border-collapse: collapse">
-<thead><tr><th align="left">Account</th><th align="left">Provider</th><th align="left">Status</th><th align="right">Balance</th><th align="left">Last success</th><th align="left">Last error</th></tr></thead>
-<tbody>
-{{range .}}<tr>
-<td>{{.Name}}</td><td>{{.Provider}}</td>
-<td>{{if not .Attempted}}not refreshed yet{{else if .Up}}up{{else}}down ({{.Reason}}){{end}}</td>
-<td align="right">{{if .Balances}}{{.BalanceText}}{{else}}–{{end}}</td>
-<td>{{if .LastSuccess.IsZero}}never{{else}}{{.LastSuccess.UTC.Format "2006-01-02 15:04:05Z"}}{{end}}</td>
-<td>{{.LastError}}</td>
-</tr>
-{{else}}<tr><td colspan="6">No accounts configured.</td></tr>
-{{end}}</tbody>
-</table>
-<style>td, th { padding: 0.2em 0.8em; border-bottom: 1px solid #ddd; }</style>
-`))
-
-type statusRow struct {
-	collector.Status
-	BalanceText string
-}
-
-// landing serves the landing page with a table of the accounts. Statuses
-// hold no credential: errors were redacted when recorded.
-func (s *server) landing(w http.ResponseWriter, r *http.Request) {
-	var rows []statusRow
-	for _, st := range s.collector.Status() {
-		row := statusRow{Status: st}
-		row.BalanceText = amountsText(st.Balances)
-		rows = append(rows, row)
-	}
-	var extra bytes.Buffer
-	if err := accountsTable.Execute(&extra, rows); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	page, err := web.NewLandingPage(web.LandingConfig{
-		Name:        "SMS Balance Exporter",
-		Description: "Prometheus exporter for the credit left on SMS provider accounts",
-		Version:     version.Info(),
-		Profiling:   "false",
-		Links: []web.LandingLinks{
-			{Address: s.telemetryPath, Text: "Metrics"},
-			{Address: "/-/healthy", Text: "Health"},
-			{Address: "/-/ready", Text: "Readiness"},
-		},
-		ExtraHTML: extra.String(),
-	})
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	page.ServeHTTP(w, r)
 }

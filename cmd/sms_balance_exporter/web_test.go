@@ -1,0 +1,189 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestProbeAndServiceDiscovery runs the built binary: /probe serves one
+// account's series, /sd lists the accounts (and follows a reload), and an
+// unknown target is refused without being reflected.
+func TestProbeAndServiceDiscovery(t *testing.T) {
+	e := newEnv(t)
+	x := startExporter(t, "--config.file="+e.conf)
+	timeout := map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "5"}
+
+	code, body := x.get("/probe?target=marketing", timeout)
+	if code != http.StatusOK {
+		t.Fatalf("/probe?target=marketing: %d %s", code, body)
+	}
+	assertContains(t, "probe", body, `sms_balance{account="marketing",currency="EUR",provider="d7networks",unit="currency"} 99.5`,
+		`sms_provider_up{account="marketing",provider="d7networks"} 1`)
+	if strings.Contains(body, `account="chile"`) || strings.Contains(body, "go_goroutines") {
+		t.Errorf("probe of marketing shows other series:\n%s", body)
+	}
+	promtoolCheck(t, body)
+	if e.sim.Hits("/rtisms/api/balance") != 0 {
+		t.Error("a probe of marketing refreshed chile")
+	}
+
+	for _, q := range []string{"/probe", "/probe?target=%3Cscript%3Ealert(1)%3C/script%3E", "/probe?target=nosuch"} {
+		code, body := x.get(q, nil)
+		if code != http.StatusBadRequest || strings.Contains(body, "<script>") || strings.Contains(body, "nosuch") {
+			t.Errorf("GET %s = %d %q, want 400 without the target", q, code, body)
+		}
+	}
+
+	var groups []sdGroup
+	code, body = x.get("/sd", nil)
+	if err := json.Unmarshal([]byte(body), &groups); code != http.StatusOK || err != nil {
+		t.Fatalf("/sd: %d %v %s", code, err, body)
+	}
+	got := map[string]string{}
+	for _, g := range groups {
+		if len(g.Targets) != 1 || g.Labels["__meta_sms_account"] != g.Targets[0] {
+			t.Errorf("target group %+v", g)
+		}
+		got[g.Targets[0]] = g.Labels["__meta_sms_provider"]
+	}
+	want := map[string]string{"chile": "rtisms", "marketing": "d7networks", "ghana": "smsonlinegh", "revoked": "d7networks"}
+	if len(got) != len(want) {
+		t.Errorf("/sd = %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("/sd[%s] = %q, want %q", k, got[k], v)
+		}
+	}
+	_, body = x.get("/sd?provider=d7networks", nil)
+	if !strings.Contains(body, `"marketing"`) || !strings.Contains(body, `"revoked"`) || strings.Contains(body, "chile") {
+		t.Errorf("/sd?provider=d7networks = %s", body)
+	}
+
+	e.write(false, false) // marketing and revoked go
+	if code, body := x.do(http.MethodPost, "/-/reload", nil); code != http.StatusOK {
+		t.Fatalf("reload: %d %s", code, body)
+	}
+	_, body = x.get("/sd", nil)
+	if strings.Contains(body, "marketing") || !strings.Contains(body, "chile") {
+		t.Errorf("/sd after reload = %s", body)
+	}
+	if code, _ := x.get("/probe?target=marketing", nil); code != http.StatusBadRequest {
+		t.Errorf("probe of a removed account: %d", code)
+	}
+}
+
+// TestProbeOnlyAndExporterMetrics checks --web.probe-only (/metrics has the
+// exporter's own metrics only and calls no provider),
+// --web.disable-exporter-metrics, and OpenMetrics negotiation.
+func TestProbeOnlyAndExporterMetrics(t *testing.T) {
+	e := newEnv(t)
+	x := startExporter(t, "--config.file="+e.conf, "--web.probe-only", "--web.disable-exporter-metrics")
+	metrics := x.scrape()
+	assertContains(t, "probe-only /metrics", metrics, "sms_balance_exporter_build_info", "sms_balance_exporter_config_last_reload_successful 1")
+	for _, absent := range []string{"sms_balance{", "sms_provider_up", "go_goroutines", "process_cpu_seconds_total", "promhttp_metric_handler"} {
+		if strings.Contains(metrics, absent) {
+			t.Errorf("probe-only /metrics with exporter metrics disabled has %s", absent)
+		}
+	}
+	if n := e.sim.Hits("/d7networks/messages/v1/balance") + e.sim.Hits("/rtisms/api/auth") + e.sim.Hits("/smsonlinegh/v5/account/balance"); n != 0 {
+		t.Errorf("probe-only /metrics called providers %d times", n)
+	}
+	if code, body := x.get("/probe?target=ghana", nil); code != http.StatusOK || !strings.Contains(body, `sms_balance{account="ghana"`) {
+		t.Errorf("probe in probe-only mode: %d %s", code, body)
+	}
+
+	req, _ := http.NewRequest(http.MethodGet, x.base+"/probe?target=ghana", nil)
+	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") {
+		t.Errorf("Content-Type with OpenMetrics asked = %q", ct)
+	}
+}
+
+// TestMaxRequests checks that beyond --web.max-requests concurrent scrapes
+// the answer is 503, and that a slot is freed when a scrape ends.
+func TestMaxRequests(t *testing.T) {
+	s := &server{scrapes: make(chan struct{}, 1)}
+	entered, release := make(chan struct{}), make(chan struct{})
+	h := s.limit(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		entered <- struct{}{}
+		<-release
+	}))
+	first := make(chan int)
+	go func() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		first <- rec.Code
+	}()
+	<-entered
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("second concurrent scrape: %d, want 503", rec.Code)
+	}
+	close(release)
+	if code := <-first; code != http.StatusOK {
+		t.Fatalf("first scrape: %d", code)
+	}
+	go func() { <-entered }()
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("scrape after the first ended: %d", rec.Code)
+	}
+}
+
+// TestScrapeDeadline checks the deadline taken from the scrape-timeout
+// header: the offset is subtracted, a huge value (1e300, which overflowed
+// to no deadline) is clamped, and junk is refused.
+func TestScrapeDeadline(t *testing.T) {
+	s := &server{timeoutOffset: 500 * time.Millisecond}
+	cases := []struct {
+		header  string
+		atMost  time.Duration
+		atLeast time.Duration
+		bad     bool
+	}{
+		{"", maxScrapeTimeout, maxScrapeTimeout - time.Minute, false},
+		{"10", 9500 * time.Millisecond, 9 * time.Second, false},
+		{"0.2", 100 * time.Millisecond, 50 * time.Millisecond, false},
+		{"1e300", maxScrapeTimeout, maxScrapeTimeout - time.Minute, false},
+		{"+Inf", maxScrapeTimeout, maxScrapeTimeout - time.Minute, false},
+		{"NaN", 0, 0, true},
+		{"-1", 0, 0, true},
+		{"soon", 0, 0, true},
+	}
+	for _, c := range cases {
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		if c.header != "" {
+			req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", c.header)
+		}
+		ctx, cancel, err := s.scrapeContext(req)
+		if c.bad {
+			if err == nil {
+				t.Errorf("header %q accepted", c.header)
+				cancel()
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("header %q: %v", c.header, err)
+			continue
+		}
+		deadline, ok := ctx.Deadline()
+		left := time.Until(deadline)
+		if !ok || left > c.atMost || left < c.atLeast {
+			t.Errorf("header %q: deadline in %s, want between %s and %s", c.header, left, c.atLeast, c.atMost)
+		}
+		cancel()
+	}
+}
