@@ -80,6 +80,10 @@ type Account struct {
 	Timeout, CacheTTL, MaxStale time.Duration
 	// LowBalanceThreshold is the balance at or under which the account is low, if set.
 	LowBalanceThreshold *float64
+	// MaxConcurrency, when not 0, bounds the calls in flight at once to this
+	// account's API host (the lowest of the accounts sharing a host wins);
+	// for providers with a strict rate limit.
+	MaxConcurrency int
 	// Credentials are the resolved credential values by key (no _file suffix).
 	Credentials map[string]Secret
 	// Line is where the account starts in the file.
@@ -554,6 +558,17 @@ func (d *decoder) account(n *yaml.Node, path string, defs Defaults) (Account, bo
 	}
 	fields["response_format"] = func(v *yaml.Node, key string) { nodes.format = v }
 	fields["low_balance_threshold"] = d.number(&a.LowBalanceThreshold)
+	fields["max_concurrency"] = func(v *yaml.Node, key string) {
+		var f *float64
+		d.number(&f)(v, key)
+		switch {
+		case f == nil:
+		case *f < 1 || *f > 10000 || *f != math.Trunc(*f):
+			d.errorf(v, key, "expected a whole number from 1 to 10000")
+		default:
+			a.MaxConcurrency = int(*f)
+		}
+	}
 	fields["credentials"] = func(v *yaml.Node, key string) { nodes.credentials = v }
 	fields["options"] = func(v *yaml.Node, key string) { nodes.options = v }
 	fields["http_client_config"] = func(v *yaml.Node, key string) { nodes.httpClient = v }
