@@ -339,7 +339,7 @@ func TestDashboard(t *testing.T) {
 	for _, v := range d.Templating.List {
 		vars = append(vars, v.Name)
 	}
-	if !reflect.DeepEqual(vars, []string{"datasource", "provider", "account"}) {
+	if !reflect.DeepEqual(vars, []string{"datasource", "job", "instance", "provider", "account"}) {
 		t.Errorf("template variables %v", vars)
 	}
 	titles := map[string]bool{}

@@ -205,7 +205,7 @@ func writeYAML(t *testing.T, path string, v any) {
 	}
 }
 
-var dashboardVars = strings.NewReplacer(`$provider`, `.*`, `$account`, `.*`, `$__rate_interval`, `1m`)
+var dashboardVars = strings.NewReplacer(`$job`, `.+`, `$instance`, `.+`, `$provider`, `.*`, `$account`, `.*`, `$__rate_interval`, `1m`)
 
 // TestEndToEnd runs the exporter against the bundled simulator (--demo:
 // eu-alerts is under its threshold, revoked has refused credentials), a real

@@ -91,6 +91,11 @@ func (s Settings) AddSecret(value string) {
 	}
 }
 
+// RedactError returns err with the account's secrets redacted (see
+// Redactor.RedactError): for errors a provider builds from values it found
+// in an answer, which may echo a credential.
+func (s Settings) RedactError(err error) error { return s.redactor().RedactError(err) }
+
 // redactor returns s.Redactor, or one made from the credentials.
 func (s Settings) redactor() *Redactor {
 	if s.Redactor != nil {

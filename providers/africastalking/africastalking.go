@@ -5,10 +5,8 @@
 package africastalking
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -103,11 +101,18 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	req.URL.RawQuery = url.Values{"username": {username}}.Encode()
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("apiKey", c.acct.Credentials["api_key"])
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	return parse(resp, c.acct.Currency, username, c.acct.Credentials["api_key"])
+	return c.read(resp)
+}
+
+// read parses the answer. parse quotes UserData.balance, which is not a
+// quote made through resp: the account's secrets are redacted from it here.
+func (c *Client) read(resp *providers.Response) ([]providers.Balance, error) {
+	bs, err := parse(resp, c.acct.Currency)
+	return bs, c.acct.RedactError(err)
 }
 
 // userData is the object holding the balance.
@@ -123,30 +128,17 @@ type userData struct {
 // Refused credentials: third-party code shows 401 with the plain text "The
 // supplied authentication is invalid" [3rd]; any 401 or 403, whatever its
 // body (plain text or JSON), is an auth failure.
-//
-// secrets (the username and API key) are cut out of any body quoted in an
-// error, in case the API echoes them.
-func parse(resp *providers.Response, currency string, secrets ...string) ([]providers.Balance, error) {
-	quoted := *resp
-	quoted.Body = redact(resp.Body, secrets)
+func parse(resp *providers.Response, currency string) ([]providers.Balance, error) {
 	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
 		return nil, providers.Errorf(providers.ReasonAuth, "%s: username or API key rejected: HTTP %d with %s",
-			resp.Op, resp.Status, providers.Snippet(quoted.Body))
-	}
-	if err := quoted.StatusError(); err != nil {
-		return nil, err
-	}
-	if err := resp.ExpectContentType("application/json"); err != nil {
-		return nil, err
+			resp.Op, resp.Status, resp.Snippet())
 	}
 	var body struct {
 		Upper *userData `json:"UserData"`
 		Lower *userData `json:"userData"`
 	}
-	if err := resp.DecodeJSON(&body); err != nil {
-		// resp's own message would quote the unredacted body.
-		return nil, &providers.Error{Reason: providers.ReasonBadResponse,
-			Msg: fmt.Sprintf("%s: expected a JSON object, got %s", resp.Op, providers.Snippet(quoted.Body)), Err: errors.Unwrap(err)}
+	if err := resp.DecodeJSONOK(&body); err != nil {
+		return nil, err
 	}
 	data := body.Upper
 	if data == nil {
@@ -154,7 +146,7 @@ func parse(resp *providers.Response, currency string, secrets ...string) ([]prov
 	}
 	if data == nil || len(data.Balance) == 0 || string(data.Balance) == "null" {
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected {"UserData": {"balance": "<currency> <amount>"}}, got %s`, resp.Op, providers.Snippet(quoted.Body))
+			`%s: expected {"UserData": {"balance": "<currency> <amount>"}}, got %s`, resp.Op, resp.Snippet())
 	}
 	var text string
 	if err := json.Unmarshal(data.Balance, &text); err != nil {
@@ -162,29 +154,18 @@ func parse(resp *providers.Response, currency string, secrets ...string) ([]prov
 		var n json.Number
 		if json.Unmarshal(data.Balance, &n) != nil {
 			return nil, providers.Errorf(providers.ReasonBadResponse,
-				"%s: expected UserData.balance to be a string such as \"KES 1785.50\", got %s", resp.Op, providers.Snippet(redact(data.Balance, secrets)))
+				"%s: expected UserData.balance to be a string such as \"KES 1785.50\", got %s", resp.Op, providers.Snippet(data.Balance))
 		}
 		text = n.String()
 	}
 	v, cur, err := providers.ParseMoney(text)
 	if err != nil {
-		// ParseMoney's message would quote the unredacted text.
 		return nil, providers.Errorf(providers.ReasonBadResponse,
 			"%s: expected UserData.balance to be an amount with a currency code such as \"KES 1785.50\", got %q",
-			resp.Op, providers.Bound(string(redact([]byte(text), secrets))))
+			resp.Op, providers.Bound(text))
 	}
 	if cur == "" {
 		cur = currency
 	}
 	return []providers.Balance{providers.Money(v, cur)}, nil
-}
-
-// redact replaces each non-empty secret in b with "[redacted]".
-func redact(b []byte, secrets []string) []byte {
-	for _, s := range secrets {
-		if s != "" && bytes.Contains(b, []byte(s)) {
-			b = bytes.ReplaceAll(b, []byte(s), []byte("[redacted]"))
-		}
-	}
-	return b
 }

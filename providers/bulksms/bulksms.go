@@ -4,10 +4,8 @@
 package bulksms
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 
@@ -36,7 +34,9 @@ type Client struct {
 }
 
 // New returns a Client for the account.
-func New(s providers.Settings) *Client { return &Client{acct: s} }
+func New(s providers.Settings) *Client {
+	return &Client{acct: s}
+}
 
 // basicAuth returns the pair the account gives: username and password, or
 // else the API token's id and secret.
@@ -57,11 +57,13 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	req.SetBasicAuth(c.basicAuth())
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	return parse(resp)
+	got, err := parse(resp)
+	// parse also quotes a problem's title, which resp does not redact.
+	return got, c.acct.RedactError(err)
 }
 
 // profile is the part of the profile answer that is read.
@@ -90,9 +92,9 @@ var mediaTypes = []string{"application/json", "application/problem+json"}
 
 // parse reads the answer to GET /v1/profile.
 //
-// The profile echoes the username (a credential) and other personal data,
-// so no part of a 2xx body is ever quoted in an error; of an error answer
-// only the problem's title is.
+// The profile echoes the username (a credential): quotes of the body go
+// through resp, which redacts the account's secrets. Of a problem document
+// only the title is shown.
 //
 // credits.limit is documented as an int without saying what 0 means. It is
 // exported whenever it is present and not null, 0 included: 0 states that
@@ -100,7 +102,9 @@ var mediaTypes = []string{"application/json", "application/problem+json"}
 // series from appearing and vanishing as the limit is set and removed.
 func parse(resp *providers.Response) ([]providers.Balance, error) {
 	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
-		return nil, providers.Errorf(providers.ReasonAuth, "%s: credentials rejected: HTTP %d%s", resp.Op, resp.Status, problemTitle(resp.Body))
+		if title := problemTitle(resp.Body); title != "" {
+			return nil, providers.Errorf(providers.ReasonAuth, "%s: credentials rejected: HTTP %d%s", resp.Op, resp.Status, title)
+		}
 	}
 	if err := resp.StatusError(); err != nil {
 		return nil, err
@@ -109,7 +113,7 @@ func parse(resp *providers.Response) ([]providers.Balance, error) {
 		return nil, err
 	}
 	var p profile
-	if err := decode(resp, &p); err != nil {
+	if err := resp.DecodeJSON(&p); err != nil {
 		return nil, err
 	}
 	if p.Credits == nil || p.Credits.Balance == nil || !p.Credits.Balance.Set {
@@ -124,7 +128,7 @@ func parse(resp *providers.Response) ([]providers.Balance, error) {
 				resp.Op, *pr.Status, problemTitle(resp.Body))
 		}
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected {"credits":{"balance":<number>}}, the answer has no credits.balance`, resp.Op)
+			`%s: expected {"credits":{"balance":<number>}}, no credits.balance in %s`, resp.Op, resp.Snippet())
 	}
 	out := []providers.Balance{providers.Credits(p.Credits.Balance.Value)}
 	if p.Credits.Limit != nil && p.Credits.Limit.Set {
@@ -142,18 +146,4 @@ func problemTitle(body []byte) string {
 		return ""
 	}
 	return " (" + providers.Bound(strings.TrimSpace(p.Title)) + ")"
-}
-
-// decode decodes exactly one JSON value from the body into v without
-// quoting the body (which echoes the username) in the error.
-func decode(resp *providers.Response, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(resp.Body))
-	if err := dec.Decode(v); err != nil {
-		return &providers.Error{Reason: providers.ReasonBadResponse,
-			Msg: resp.Op + ": reading the JSON profile", Err: err}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return providers.Errorf(providers.ReasonBadResponse, "%s: unexpected data after the JSON object", resp.Op)
-	}
-	return nil
 }

@@ -35,7 +35,9 @@ type Client struct {
 }
 
 // New returns a Client for the account.
-func New(s providers.Settings) *Client { return &Client{acct: s} }
+func New(s providers.Settings) *Client {
+	return &Client{acct: s}
+}
 
 // Balances implements providers.Provider: one amount of money in the
 // currency the answer names (else the account's configured currency).
@@ -46,11 +48,14 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", c.acct.Credentials["api_key"])
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	return parse(resp, c.acct.Currency)
+	got, err := parse(resp, c.acct.Currency)
+	// parse also quotes single fields of the answer (an error's
+	// description, a currency), which resp does not redact.
+	return got, c.acct.RedactError(err)
 }
 
 // answer is the balance answer {"balance":1267.92865,"currency":"ZAR"}.
@@ -135,15 +140,14 @@ var authCodes = map[string]bool{"1": true, "2": true, "5": true, "7": true}
 //
 // The body of a 401 is unverified: it may be empty, plain text or JSON such
 // as {"error":{"code":1,"description":"Invalid or missing API key"}}; any
-// 401 or 403 is an auth failure, and only a JSON error object's code and
-// description are quoted (a text body might echo the key).
+// 401 or 403 is an auth failure. A JSON error object is named by its code
+// and description; another body is quoted through resp, which redacts the
+// key should the body echo it.
 func parse(resp *providers.Response, fallback string) ([]providers.Balance, error) {
 	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
-		detail := ""
 		if e := errorObject(resp.Body); e != nil {
-			detail = " (" + e.String() + ")"
+			return nil, providers.Errorf(providers.ReasonAuth, "%s: API key rejected: HTTP %d (%s)", resp.Op, resp.Status, e)
 		}
-		return nil, providers.Errorf(providers.ReasonAuth, "%s: API key rejected: HTTP %d%s", resp.Op, resp.Status, detail)
 	}
 	if err := resp.StatusError(); err != nil {
 		return nil, err
@@ -165,7 +169,7 @@ func parse(resp *providers.Response, fallback string) ([]providers.Balance, erro
 			return nil, providers.Errorf(reason, "%s: expected the balance, got %s", resp.Op, e)
 		}
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected {"balance":<number>,"currency":"<code>"}, got %s`, resp.Op, providers.Snippet(resp.Body))
+			`%s: expected {"balance":<number>,"currency":"<code>"}, got %s`, resp.Op, resp.Snippet())
 	}
 	cur := fallback
 	if a.Currency != nil && strings.TrimSpace(*a.Currency) != "" {

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 
@@ -36,7 +35,9 @@ type Client struct {
 }
 
 // New returns a Client for the account.
-func New(s providers.Settings) *Client { return &Client{acct: s} }
+func New(s providers.Settings) *Client {
+	return &Client{acct: s}
+}
 
 // Balances implements providers.Provider: one amount of money, in the
 // currency the account reports (else the account's configured currency).
@@ -47,11 +48,14 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	req.SetBasicAuth(c.acct.Credentials["username"], c.acct.Credentials["api_key"])
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	return parse(resp, c.acct.Currency)
+	got, err := parse(resp, c.acct.Currency)
+	// parse also quotes single fields of the answer (response_msg, a
+	// currency), which resp does not redact.
+	return got, c.acct.RedactError(err)
 }
 
 // envelope is ClickSend's response envelope around /v3/account.
@@ -111,27 +115,19 @@ var authCodes = map[string]bool{"UNAUTHORIZED": true, "FORBIDDEN": true}
 // parse reads the answer to GET /v3/account. fallback is the account's
 // configured currency, used when the answer names none.
 //
-// The success body echoes the account's username (a credential), so no
-// part of a 2xx body is ever quoted in an error; only the envelope's
-// response_code and response_msg are.
+// The success body echoes the account's username (a credential); quotes of
+// the body go through resp, which redacts the account's secrets.
 func parse(resp *providers.Response, fallback string) ([]providers.Balance, error) {
 	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
-		// 401 {"http_code":401,"response_code":"UNAUTHORIZED","response_msg":"Invalid credentials","data":null} [3rd].
+		// 401 {"http_code":401,"response_code":"UNAUTHORIZED","response_msg":"Invalid credentials","data":null} [3rd]:
+		// name the envelope's code and message rather than quote its JSON.
 		var env envelope
-		detail := ""
 		if json.Unmarshal(resp.Body, &env) == nil && env.ResponseCode != nil {
-			detail = " (" + describe(env) + ")"
+			return nil, providers.Errorf(providers.ReasonAuth, "%s: credentials rejected: HTTP %d (%s)", resp.Op, resp.Status, describe(env))
 		}
-		return nil, providers.Errorf(providers.ReasonAuth, "%s: credentials rejected: HTTP %d%s", resp.Op, resp.Status, detail)
-	}
-	if err := resp.StatusError(); err != nil {
-		return nil, err
-	}
-	if err := resp.ExpectContentType("application/json"); err != nil {
-		return nil, err
 	}
 	var env envelope
-	if err := decode(resp, &env); err != nil {
+	if err := resp.DecodeJSONOK(&env); err != nil {
 		return nil, err
 	}
 	// An error envelope may come with HTTP 200: the response_code decides.
@@ -145,7 +141,7 @@ func parse(resp *providers.Response, fallback string) ([]providers.Balance, erro
 	}
 	if env.Data == nil || env.Data.Balance == nil || !env.Data.Balance.Set {
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected {"data":{"balance":<amount>}}, the answer has no data.balance`, resp.Op)
+			`%s: expected {"data":{"balance":<amount>}}, no data.balance in %s`, resp.Op, resp.Snippet())
 	}
 	cur := fallback
 	code := ""
@@ -179,18 +175,4 @@ func derefOr(p *string, def string) string {
 		return def
 	}
 	return *p
-}
-
-// decode decodes exactly one JSON value from the body into v without
-// quoting the body (which may echo the username) in the error.
-func decode(resp *providers.Response, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(resp.Body))
-	if err := dec.Decode(v); err != nil {
-		return &providers.Error{Reason: providers.ReasonBadResponse,
-			Msg: resp.Op + ": reading ClickSend's JSON response envelope", Err: err}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return providers.Errorf(providers.ReasonBadResponse, "%s: unexpected data after the JSON object", resp.Op)
-	}
-	return nil
 }

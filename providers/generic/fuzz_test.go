@@ -2,48 +2,32 @@ package generic
 
 import (
 	"context"
-	"errors"
 	"math"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+	pt "github.com/sms-balance-exporter/sms_balance_exporter/providers/providertest"
 )
 
-// checkOutcome asserts the invariants of parse's result.
+// checkOutcome asserts the invariants of parse's result (pt.CheckOutcome)
+// and what parse adds: it fails only with bad_response (statuses are the
+// Client's), with a bounded message, and succeeds with exactly one amount.
 func checkOutcome(t *testing.T, got []providers.Balance, err error) {
 	t.Helper()
+	pt.CheckOutcome(t, got, err)
 	if err != nil {
-		var pe *providers.Error
-		if !errors.As(err, &pe) || pe.Reason != providers.ReasonBadResponse {
-			t.Fatalf("error %T %v is not a bad_response *providers.Error", err, err)
+		if r := providers.Classify(err); r != providers.ReasonBadResponse {
+			t.Fatalf("error %v is %s, want bad_response", err, r)
 		}
-		if len(pe.Msg) > 1024 {
-			t.Fatalf("error message of %d bytes", len(pe.Msg))
+		if len(err.Error()) > 1024 {
+			t.Fatalf("error message of %d bytes", len(err.Error()))
 		}
 		return
 	}
 	if len(got) != 1 {
 		t.Fatalf("got %d amounts", len(got))
-	}
-	b := got[0]
-	if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) || b.Kind != providers.KindBalance {
-		t.Fatalf("bad amount %+v", b)
-	}
-	switch b.Unit {
-	case providers.UnitCredits:
-		if b.Currency != "" {
-			t.Fatalf("credits with a currency: %+v", b)
-		}
-	case providers.UnitCurrency:
-		if b.Currency != "" {
-			if c, ok := providers.NormalizeCurrency(b.Currency); !ok || c != b.Currency {
-				t.Fatalf("bad currency %q", b.Currency)
-			}
-		}
-	default:
-		t.Fatalf("bad unit %q", b.Unit)
 	}
 }
 

@@ -9,15 +9,11 @@
 package generic
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
@@ -71,10 +67,15 @@ func New(s providers.Settings) (*Client, error) {
 
 // Balances implements providers.Provider: one amount, of money or credits
 // as the options say.
+//
+// Settings.Do redacts the credentials from the request's Op (a templated
+// URL may put one in the path) and from quotes of the answer; the error is
+// redacted once more because parse also quotes single values found in the
+// answer, and an expansion error may show a credential.
 func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	b, err := c.balances(ctx)
 	if err != nil {
-		return nil, redact(err, c.acct.Credentials)
+		return nil, c.acct.RedactError(err)
 	}
 	return b, nil
 }
@@ -84,7 +85,7 @@ func (c *Client) balances(ctx context.Context) ([]providers.Balance, error) {
 	if err != nil {
 		return nil, err
 	}
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -99,19 +100,19 @@ func (c *Client) balances(ctx context.Context) ([]providers.Balance, error) {
 func (c *Client) statusError(resp *providers.Response) error {
 	switch {
 	case c.req.auth[resp.Status]:
-		return providers.Errorf(providers.ReasonAuth, "%s: credentials rejected: HTTP %d%s", resp.Op, resp.Status, detail(resp.Body))
+		return providers.Errorf(providers.ReasonAuth, "%s: credentials rejected: HTTP %d%s", resp.Op, resp.Status, detail(resp))
 	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
 		// Not in auth_status: StatusError would call it auth.
-		return providers.Errorf(providers.ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", resp.Op, resp.Status, detail(resp.Body))
+		return providers.Errorf(providers.ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", resp.Op, resp.Status, detail(resp))
 	}
 	return resp.StatusError()
 }
 
-func detail(body []byte) string {
-	if len(bytes.TrimSpace(body)) == 0 {
+func detail(resp *providers.Response) string {
+	if strings.TrimSpace(string(resp.Body)) == "" {
 		return " with an empty body"
 	}
-	return " with body " + providers.Snippet(body)
+	return " with body " + resp.Snippet()
 }
 
 // newRequest expands the templates with the account's credentials and
@@ -181,49 +182,3 @@ func contentTypeFor(body string) string {
 	}
 	return "application/x-www-form-urlencoded"
 }
-
-// redact removes every credential value (as is, URL-escaped and quoted)
-// from err's message: a templated URL may carry one in its path, and an
-// answer may echo one. err keeps its Reason, RetryAfter and chain.
-func redact(err error, creds map[string]string) error {
-	var forms []string
-	for _, v := range creds {
-		if v == "" {
-			continue
-		}
-		q := strconv.Quote(v)
-		forms = append(forms, v, url.QueryEscape(v), url.PathEscape(v), q[1:len(q)-1])
-	}
-	if len(forms) == 0 {
-		return err
-	}
-	sort.Slice(forms, func(i, j int) bool { return len(forms[i]) > len(forms[j]) })
-	scrub := func(s string) string {
-		for _, f := range forms {
-			s = strings.ReplaceAll(s, f, "<redacted>")
-		}
-		return s
-	}
-	if scrub(err.Error()) == err.Error() {
-		return err
-	}
-	pe, ok := err.(*providers.Error)
-	if !ok {
-		return &providers.Error{Reason: providers.Classify(err), Msg: scrub(err.Error())}
-	}
-	out := &providers.Error{Reason: pe.Reason, Msg: scrub(pe.Msg), RetryAfter: pe.RetryAfter}
-	if pe.Err != nil {
-		out.Err = redacted{err: pe.Err, msg: scrub(pe.Err.Error())}
-	}
-	return out
-}
-
-// redacted is an error whose message was scrubbed; it still unwraps to the
-// original so errors.Is keeps working.
-type redacted struct {
-	err error
-	msg string
-}
-
-func (r redacted) Error() string { return r.msg }
-func (r redacted) Unwrap() error { return r.err }

@@ -214,7 +214,9 @@ func TestBalances(t *testing.T) {
 		{Case: pt.Case{Name: "400 custom auth", Handler: answer(400, "application/json", `{"message":"Invalid API key"}`), WantReason: providers.ReasonAuth, WantErr: "Invalid API key"},
 			opts: func(o *Options) { o.AuthStatus = []int{400} }},
 		{Case: pt.Case{Name: "400 default", Handler: answer(400, "", "bad request"), WantReason: providers.ReasonHTTPStatus, WantErr: "400"}},
-		{Case: pt.Case{Name: "auth body echoes the key", Handler: answer(401, "text/plain", "unknown key "+apiKey), WantReason: providers.ReasonAuth, WantErr: "<redacted>"}},
+		{Case: pt.Case{Name: "auth body echoes the key", Handler: answer(401, "text/plain", "unknown key "+apiKey), WantReason: providers.ReasonAuth, WantErr: `"unknown key <secret>"`}},
+		{Case: pt.Case{Name: "currency echoes the key", Handler: pt.JSON(`{"balance":1,"currency":"` + apiKey + `"}`), WantReason: bad, WantErr: `found "<secret>"`},
+			opts: func(o *Options) { o.CurrencyPath = "currency" }},
 
 		// Content types.
 		{Case: pt.Case{Name: "json as text/plain", Handler: answer(200, "text/plain; charset=utf-8", `{"balance":1}`), Want: money(1, "")}},
@@ -257,7 +259,7 @@ func TestBalances(t *testing.T) {
 		{Case: pt.Case{Name: "POST without body", Handler: pt.JSON(`{"balance":"12"}`), Want: money(12, "")},
 			opts:  func(o *Options) { o.URL, o.Method = "BASE/balance?key={{ .Credentials.api_key }}", "POST" },
 			check: checkPost("", "")},
-		{Case: pt.Case{Name: "credential in the path, 500", Handler: answer(500, "text/plain", "no such account"), WantReason: providers.ReasonHTTPStatus, WantErr: "GET /accounts/<redacted>/balance"},
+		{Case: pt.Case{Name: "credential in the path, 500", Handler: answer(500, "text/plain", "no such account"), WantReason: providers.ReasonHTTPStatus, WantErr: "GET /accounts/<secret>/balance"},
 			opts:  func(o *Options) { o.URL = "BASE/accounts/{{ .Credentials.api_key }}/balance" },
 			check: func(*testing.T, *http.Request) {}},
 
@@ -401,7 +403,8 @@ func TestSecretInURL(t *testing.T) {
 		{Name: "500", Handler: answer(500, "text/html", "<h1>Internal error</h1>"), WantReason: providers.ReasonHTTPStatus},
 		{Name: "hangs", Handler: pt.Hang, WantReason: providers.ReasonTimeout},
 		{Name: "garbage", Handler: pt.JSON("\x00\x01garbage"), WantReason: providers.ReasonBadResponse},
-		{Name: "echoes the URL", Handler: answer(404, "text/plain", "no route for /api/get-balance?api_key="+apiKey), WantReason: providers.ReasonHTTPStatus},
+		{Name: "echoes the URL", Handler: answer(404, "text/plain", "no route for /api/get-balance?api_key="+apiKey), WantReason: providers.ReasonHTTPStatus,
+			WantErr: "api_key=<secret>"},
 		{Name: "closes the connection", Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			conn, _, err := w.(http.Hijacker).Hijack()
 			if err == nil {

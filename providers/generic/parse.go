@@ -46,13 +46,18 @@ func parse(resp *providers.Response, p parser) ([]providers.Balance, error) {
 	if err := checkContentType(resp, p.format); err != nil {
 		return nil, err
 	}
-	body := bytes.TrimPrefix(resp.Body, []byte("\xef\xbb\xbf"))
+	if body := bytes.TrimPrefix(resp.Body, []byte("\xef\xbb\xbf")); len(body) != len(resp.Body) {
+		trimmed := *resp // keeps resp's redaction of quotes
+		trimmed.Body = body
+		resp = &trimmed
+	}
+	body := resp.Body
 	if p.format == FormatText {
 		text := strings.TrimSpace(string(body))
 		if text == "" {
 			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected an amount, got an empty body", resp.Op)
 		}
-		return p.balances(resp.Op, value{scalar: true, text: text, isStr: true, desc: providers.Snippet(body)}, "")
+		return p.balances(resp.Op, value{scalar: true, text: text, isStr: true, desc: resp.Snippet()}, "")
 	}
 	var doc document
 	var err error
@@ -63,7 +68,7 @@ func parse(resp *providers.Response, p parser) ([]providers.Balance, error) {
 	}
 	if err != nil {
 		return nil, &providers.Error{Reason: providers.ReasonBadResponse,
-			Msg: fmt.Sprintf("%s: expected a %s document, got %s", resp.Op, strings.ToUpper(p.format), providers.Snippet(body)), Err: err}
+			Msg: fmt.Sprintf("%s: expected a %s document, got %s", resp.Op, strings.ToUpper(p.format), resp.Snippet()), Err: err}
 	}
 	if p.errorPath != nil {
 		v, err := doc.lookup(p.errorPath)

@@ -33,7 +33,9 @@ type Client struct {
 }
 
 // New returns a Client for the account.
-func New(s providers.Settings) *Client { return &Client{acct: s} }
+func New(s providers.Settings) *Client {
+	return &Client{acct: s}
+}
 
 // Balances implements providers.Provider: one amount of money in the
 // currency the answer names.
@@ -44,11 +46,14 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "App "+c.acct.Credentials["api_key"])
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	return parse(resp, c.acct.Currency)
+	// parse quotes the texts of error answers, which are not quotes made
+	// through resp: the account's secrets are redacted from them here.
+	bs, err := parse(resp, c.acct.Currency)
+	return bs, c.acct.RedactError(err)
 }
 
 // exception is the inside of Infobip's classic error body.
@@ -84,9 +89,9 @@ func (e *errorBody) idText() (id, text string) {
 
 // describe returns what an error answer says, for an error message:
 // " (UNAUTHORIZED: Invalid login details)", or a quote of an unexpected body.
-func describe(b []byte) string {
+func describe(resp *providers.Response) string {
 	var e errorBody
-	if json.Unmarshal(b, &e) == nil {
+	if json.Unmarshal(resp.Body, &e) == nil {
 		id, text := e.idText()
 		id, text = strings.TrimSpace(id), strings.TrimSpace(text)
 		switch {
@@ -96,10 +101,10 @@ func describe(b []byte) string {
 			return " (" + providers.Bound(id+text) + ")"
 		}
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
+	if len(bytes.TrimSpace(resp.Body)) == 0 {
 		return " with an empty body"
 	}
-	return " with body " + providers.Snippet(b)
+	return " with body " + resp.Snippet()
 }
 
 // parse reads the answer to the balance call. The documented 200 is
@@ -109,11 +114,11 @@ func parse(resp *providers.Response, fallback string) ([]providers.Balance, erro
 	switch {
 	case resp.Status >= 200 && resp.Status <= 299:
 	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
-		return nil, providers.Errorf(providers.ReasonAuth, "%s: API key rejected: HTTP %d%s", resp.Op, resp.Status, describe(resp.Body))
+		return nil, providers.Errorf(providers.ReasonAuth, "%s: API key rejected: HTTP %d%s", resp.Op, resp.Status, describe(resp))
 	case resp.Status == http.StatusTooManyRequests:
 		return nil, resp.StatusError()
 	default:
-		return nil, providers.Errorf(providers.ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", resp.Op, resp.Status, describe(resp.Body))
+		return nil, providers.Errorf(providers.ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", resp.Op, resp.Status, describe(resp))
 	}
 	if err := resp.ExpectContentType("application/json"); err != nil {
 		return nil, err
@@ -131,12 +136,12 @@ func parse(resp *providers.Response, fallback string) ([]providers.Balance, erro
 		// believe what it says.
 		if id, text := body.idText(); id != "" || text != "" {
 			if id == "UNAUTHORIZED" || id == "FORBIDDEN" || id == "E401" || id == "E403" {
-				return nil, providers.Errorf(providers.ReasonAuth, "%s: API key rejected: HTTP %d%s", resp.Op, resp.Status, describe(resp.Body))
+				return nil, providers.Errorf(providers.ReasonAuth, "%s: API key rejected: HTTP %d%s", resp.Op, resp.Status, describe(resp))
 			}
-			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected a balance, got an error%s", resp.Op, describe(resp.Body))
+			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected a balance, got an error%s", resp.Op, describe(resp))
 		}
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected {"balance": <number>, "currency": "<ISO 4217>"}, got %s`, resp.Op, providers.Snippet(resp.Body))
+			`%s: expected {"balance": <number>, "currency": "<ISO 4217>"}, got %s`, resp.Op, resp.Snippet())
 	}
 	currency := fallback
 	if body.Currency != nil && *body.Currency != "" {

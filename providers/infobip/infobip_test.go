@@ -1,8 +1,6 @@
 package infobip
 
 import (
-	"errors"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -41,6 +39,12 @@ func TestBalances(t *testing.T) {
 			WantReason: providers.ReasonAuth, WantErr: "E401: Unauthorized access."},
 		{Name: "401 empty", Handler: reply(401, "", ""), WantReason: providers.ReasonAuth, WantErr: "401 with an empty body"},
 		{Name: "401 text", Handler: reply(401, "text/plain", "Unauthorized"), WantReason: providers.ReasonAuth, WantErr: `"Unauthorized"`},
+		// Bodies echoing the key [guess]: the error shows <secret>.
+		{Name: "401 text echoing the key", Handler: reply(401, "text/plain", "App "+apiKey+" is not a valid key"),
+			WantReason: providers.ReasonAuth, WantErr: `"App <secret> is not a valid key"`},
+		{Name: "401 exception echoing the key", Handler: reply(401, "application/json", `{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid API key `+apiKey+`"}}}`),
+			WantReason: providers.ReasonAuth, WantErr: "(UNAUTHORIZED: Invalid API key <secret>)"},
+		{Name: "no balance echoing the key", Handler: pt.JSON(`{"apiKey":"` + apiKey + `"}`), WantReason: providers.ReasonBadResponse, WantErr: `{\"apiKey\":\"<secret>\"}`},
 		{Name: "403", Handler: reply(403, "application/json", `{"requestError":{"serviceException":{"messageId":"FORBIDDEN","text":"Forbidden"}}}`), WantReason: providers.ReasonAuth, WantErr: "FORBIDDEN"},
 		{Name: "200 with UNAUTHORIZED [guess]", Handler: pt.JSON(classic401), WantReason: providers.ReasonAuth, WantErr: "Invalid login details"},
 		{Name: "200 with another error [guess]", Handler: pt.JSON(`{"requestError":{"serviceException":{"messageId":"GENERAL_ERROR","text":"Something went wrong"}}}`),
@@ -97,40 +101,12 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		resp := &providers.Response{Op: "GET /account/1/balance", Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: body}
 		got, err := parse(resp, "")
-		checkInvariants(t, got, err)
+		pt.CheckOutcome(t, got, err)
+		if err != nil && got != nil {
+			t.Fatalf("amounts %+v with error %v", got, err)
+		}
+		if err == nil && (status < 200 || status > 299) {
+			t.Fatalf("HTTP %d parsed as a success: %+v", status, got)
+		}
 	})
-}
-
-func checkInvariants(t *testing.T, got []providers.Balance, err error) {
-	t.Helper()
-	if err != nil {
-		var pe *providers.Error
-		if !errors.As(err, &pe) {
-			t.Fatalf("error %T %v is not a *providers.Error", err, err)
-		}
-		if got != nil {
-			t.Fatalf("got %+v with error %v", got, err)
-		}
-		return
-	}
-	if len(got) == 0 {
-		t.Fatal("no amount and no error")
-	}
-	for _, b := range got {
-		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
-			t.Fatalf("amount %v is not finite", b.Value)
-		}
-		switch b.Unit {
-		case providers.UnitCurrency:
-			if c := b.Currency; c != "" && (len(c) != 3 || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
-				t.Fatalf("currency %q is not three upper-case letters", c)
-			}
-		case providers.UnitCredits:
-			if b.Currency != "" {
-				t.Fatalf("credits with currency %q", b.Currency)
-			}
-		default:
-			t.Fatalf("unit %q", b.Unit)
-		}
-	}
 }

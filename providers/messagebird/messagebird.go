@@ -31,7 +31,9 @@ type Client struct {
 }
 
 // New returns a Client for the account.
-func New(s providers.Settings) *Client { return &Client{acct: s} }
+func New(s providers.Settings) *Client {
+	return &Client{acct: s}
+}
 
 // Balances implements providers.Provider: one amount, credits or money in
 // the currency the API names.
@@ -42,11 +44,15 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "AccessKey "+c.acct.Credentials["access_key"])
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	return parse(resp)
+	// parse quotes the descriptions of error answers and the type, which
+	// are not quotes made through resp: the account's secrets are redacted
+	// from them here.
+	bs, err := parse(resp)
+	return bs, c.acct.RedactError(err)
 }
 
 // Words MessageBird uses in `type` for money, by currency.
@@ -96,7 +102,7 @@ func parse(resp *providers.Response) ([]providers.Balance, error) {
 	}
 	if body.Type == nil || !body.Amount.Set {
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected {"type": <unit>, "amount": <number>}, got %s`, resp.Op, providers.Snippet(resp.Body))
+			`%s: expected {"type": <unit>, "amount": <number>}, got %s`, resp.Op, resp.Snippet())
 	}
 	t := strings.ToLower(strings.TrimSpace(*body.Type))
 	if t == "credits" {

@@ -45,7 +45,9 @@ type Client struct {
 }
 
 // New returns a Client for the account.
-func New(s providers.Settings) *Client { return &Client{acct: s} }
+func New(s providers.Settings) *Client {
+	return &Client{acct: s}
+}
 
 // Balances implements providers.Provider: one amount of money in the
 // currency the API names (cur=1), RUR read as RUB.
@@ -63,11 +65,14 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	q.Set("cur", "1") // include the currency
 	req.URL.RawQuery = q.Encode()
 	req.Header.Set("Accept", "application/json")
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	return parse(resp, c.acct.Currency, []string{c.acct.Credentials["login"], c.acct.Credentials["password"]})
+	got, err := parse(resp, c.acct.Currency)
+	// parse also quotes single fields of the answer (the error text, a
+	// currency), which resp does not redact.
+	return got, c.acct.RedactError(err)
 }
 
 // parse reads the answer to the balance call. Every SMSC.ru error comes
@@ -86,19 +91,9 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 // comes from the body; RUR (the pre-1998 code SMSC.ru still sends) becomes
 // RUB, and a missing or empty one falls back to fallback.
 //
-// An error that would show one of secrets (the credential values, say from
-// an error page echoing the request URL) leaves the answer out (see
-// withhold).
-func parse(resp *providers.Response, fallback string, secrets []string) ([]providers.Balance, error) {
-	got, err := read(resp, fallback)
-	if err != nil {
-		return nil, withhold(err, resp, secrets)
-	}
-	return got, nil
-}
-
-// read is parse without withhold.
-func read(resp *providers.Response, fallback string) ([]providers.Balance, error) {
+// Quotes of the body go through resp, which redacts the credentials (an
+// error page may echo the request URL and its query).
+func parse(resp *providers.Response, fallback string) ([]providers.Balance, error) {
 	if err := resp.StatusError(); err != nil {
 		return nil, err
 	}
@@ -119,7 +114,7 @@ func read(resp *providers.Response, fallback string) ([]providers.Balance, error
 	}
 	if body.Balance == nil || !body.Balance.Set {
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected {"balance":"<amount>","currency":"<code>"}, got %s`, resp.Op, providers.Snippet(resp.Body))
+			`%s: expected {"balance":"<amount>","currency":"<code>"}, got %s`, resp.Op, resp.Snippet())
 	}
 	currency := fallback
 	if body.Currency != nil && *body.Currency != "" {

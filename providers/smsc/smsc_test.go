@@ -1,8 +1,9 @@
 package smsc
 
 import (
-	"errors"
-	"math"
+	"bytes"
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -107,7 +108,8 @@ func TestBalances(t *testing.T) {
 		{Name: "401 (undocumented)", Handler: answer(401, "", ""), WantReason: providers.ReasonAuth},
 		{Name: "404", Handler: answer(404, "text/html", "<html>Not Found</html>"), WantReason: providers.ReasonHTTPStatus, WantErr: "404"},
 	}
-	// An error page that echoes the request URL is not quoted.
+	// An error page that echoes the request URL is quoted with the
+	// credentials redacted.
 	echo := func(status int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
@@ -117,9 +119,13 @@ func TestBalances(t *testing.T) {
 		}
 	}
 	cases = append(cases,
-		pt.Case{Name: "403 page echoing the URL", Handler: echo(403), WantReason: providers.ReasonAuth, WantErr: "HTTP 403: answer not quoted because it echoes a credential"},
-		pt.Case{Name: "502 page echoing the URL", Handler: echo(502), WantReason: providers.ReasonHTTPStatus, WantErr: "echoes a credential"},
-		pt.Case{Name: "429 page echoing the URL", Handler: echo(429), WantReason: providers.ReasonRateLimited, WantErr: "echoes a credential", WantRetryAfter: 30 * time.Second},
+		pt.Case{Name: "403 page echoing the URL", Handler: echo(403), WantReason: providers.ReasonAuth, WantErr: "login=<secret>&psw=<secret>"},
+		pt.Case{Name: "502 page echoing the URL", Handler: echo(502), WantReason: providers.ReasonHTTPStatus, WantErr: "login=<secret>&psw=<secret>"},
+		pt.Case{Name: "429 page echoing the URL", Handler: echo(429), WantReason: providers.ReasonRateLimited, WantErr: "login=<secret>", WantRetryAfter: 30 * time.Second},
+		pt.Case{Name: "error text echoing the login", Handler: pt.JSON(`{"error":"no such login ` + login + `","error_code":2}`),
+			WantReason: providers.ReasonAuth, WantErr: "error_code 2: no such login <secret>"},
+		pt.Case{Name: "no balance, body echoing the password", Handler: pt.JSON(`{"psw":"` + strings.ReplaceAll(password, "&", `\u0026`) + `"}`),
+			WantReason: providers.ReasonBadResponse, WantErr: `{\"psw\":\"<secret>\"}`},
 	)
 	cases = append(cases, pt.CommonFailures()...)
 	creds := map[string]string{"login": login, "password": password}
@@ -185,7 +191,7 @@ func TestFakeAnswersRUR(t *testing.T) {
 		t.Fatalf("fake answered %s", got)
 	}
 	resp := &providers.Response{Op: "GET /sys/balance.php", Status: rec.Code, Header: rec.Header(), Body: rec.Body.Bytes()}
-	got, err := parse(resp, "", nil)
+	got, err := parse(resp, "")
 	if err != nil || len(got) != 1 || got[0] != providers.Money(84.75, "RUB") {
 		t.Fatalf("parse = %+v, %v", got, err)
 	}
@@ -201,75 +207,47 @@ var seeds = []string{
 	"<html>login</html>",
 }
 
+// canned answers every request with one HTTP answer, without a network.
+type canned struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (c canned) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: c.status, Header: c.header, Body: io.NopCloser(bytes.NewReader(c.body)), Request: r}, nil
+}
+
+// FuzzParse runs each body through Balances (Settings.Do, parse and the
+// redaction of its error) as a 200 labelled JSON and HTML.
 func FuzzParse(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
+	creds := map[string]string{"login": login, "password": password}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, ct := range []string{"application/json", "text/html"} {
-			resp := &providers.Response{Op: "GET /sys/balance.php", Status: 200,
-				Header: http.Header{"Content-Type": {ct}}, Body: body}
-			got, err := parse(resp, "", []string{login, password})
-			checkOutcome(t, got, err)
-			if err != nil && (strings.Contains(err.Error(), login) || strings.Contains(err.Error(), password)) {
-				t.Fatalf("error %q shows a credential", err)
+			acct := providers.Settings{Name: "fuzz", BaseURL: "https://smsc.invalid", Credentials: creds,
+				Client: &http.Client{Transport: canned{200, http.Header{"Content-Type": {ct}}, body}}}
+			got, err := New(acct).Balances(context.Background())
+			pt.CheckOutcome(t, got, err)
+			if err == nil {
+				if len(got) != 1 || got[0].Unit != providers.UnitCurrency || got[0].Currency == "RUR" {
+					t.Fatalf("Balances() = %+v, want one amount of money, RUR read as RUB", got)
+				}
+				continue
+			}
+			if got != nil {
+				t.Fatalf("Balances() returned %+v with error %v", got, err)
+			}
+			if d := providers.RetryAfter(err); d != 0 && providers.Classify(err) != providers.ReasonRateLimited {
+				t.Fatalf("RetryAfter %s on a %s error", d, providers.Classify(err))
+			}
+			for k, v := range creds {
+				if run, ok := pt.Leak(err.Error(), v); ok {
+					t.Fatalf("error %q shows %q of credential %s", err, run, k)
+				}
 			}
 		}
 	})
-}
-
-// checkOutcome asserts the invariants of any parse outcome.
-func checkOutcome(t *testing.T, got []providers.Balance, err error) {
-	t.Helper()
-	if err != nil {
-		var pe *providers.Error
-		if !errors.As(err, &pe) {
-			t.Fatalf("error %T %v is not a *providers.Error", err, err)
-		}
-		if got != nil {
-			t.Fatalf("parse returned %+v with error %v", got, err)
-		}
-		if pe.RetryAfter != 0 && pe.Reason != providers.ReasonRateLimited {
-			t.Fatalf("RetryAfter on a %s error", pe.Reason)
-		}
-		return
-	}
-	if len(got) == 0 {
-		t.Fatal("parse succeeded with no amount")
-	}
-	if got[0].Kind != providers.KindBalance {
-		t.Fatalf("first amount %+v is not the balance", got[0])
-	}
-	for _, b := range got {
-		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
-			t.Fatalf("amount %+v is not finite", b)
-		}
-		switch b.Unit {
-		case providers.UnitCurrency:
-			if b.Currency != "" && !isCode(b.Currency) {
-				t.Fatalf("currency %q is not three upper-case letters", b.Currency)
-			}
-			if b.Currency == "RUR" {
-				t.Fatal("RUR not mapped to RUB")
-			}
-		case providers.UnitCredits:
-			if b.Currency != "" {
-				t.Fatalf("credits %+v carry a currency", b)
-			}
-		default:
-			t.Fatalf("unit %q", b.Unit)
-		}
-	}
-}
-
-func isCode(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
-			return false
-		}
-	}
-	return true
 }

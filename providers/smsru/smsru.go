@@ -43,7 +43,9 @@ type Client struct {
 }
 
 // New returns a Client for the account.
-func New(s providers.Settings) *Client { return &Client{acct: s} }
+func New(s providers.Settings) *Client {
+	return &Client{acct: s}
+}
 
 // Balances implements providers.Provider: one amount of money in RUB (the
 // account's `currency:` is not used: SMS.ru accounts are in roubles).
@@ -59,11 +61,13 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	q.Set("json", "1")
 	req.URL.RawQuery = q.Encode()
 	req.Header.Set("Accept", "application/json")
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	return parse(resp, []string{c.acct.Credentials["api_id"]})
+	got, err := parse(resp)
+	// parse also quotes the status_text, which resp does not redact.
+	return got, c.acct.RedactError(err)
 }
 
 // parse reads the answer to the balance call. Every SMS.ru error comes with
@@ -72,18 +76,9 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 // ReasonBadResponse naming the code and the (Russian, bounded) status_text.
 // The balance has been seen both as a number and as a string [3rd].
 //
-// An error that would show one of secrets (the api_id, say from an error
-// page echoing the request URL) leaves the answer out (see withhold).
-func parse(resp *providers.Response, secrets []string) ([]providers.Balance, error) {
-	got, err := read(resp)
-	if err != nil {
-		return nil, withhold(err, resp, secrets)
-	}
-	return got, nil
-}
-
-// read is parse without withhold.
-func read(resp *providers.Response) ([]providers.Balance, error) {
+// Quotes of the body go through resp, which redacts the api_id (an error
+// page may echo the request URL and its query).
+func parse(resp *providers.Response) ([]providers.Balance, error) {
 	if err := resp.StatusError(); err != nil {
 		return nil, err
 	}
@@ -107,7 +102,7 @@ func read(resp *providers.Response) ([]providers.Balance, error) {
 	case "OK":
 		if body.Balance == nil || !body.Balance.Set {
 			return nil, providers.Errorf(providers.ReasonBadResponse,
-				`%s: expected "status":"OK" with a numeric "balance", got %s`, resp.Op, providers.Snippet(resp.Body))
+				`%s: expected "status":"OK" with a numeric "balance", got %s`, resp.Op, resp.Snippet())
 		}
 		return []providers.Balance{providers.Money(body.Balance.Value, currency)}, nil
 	case "ERROR":
@@ -124,7 +119,7 @@ func read(resp *providers.Response) ([]providers.Balance, error) {
 		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: SMS.ru error (status_code %g%s)", resp.Op, body.StatusCode.Value, desc)
 	default:
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected "status":"OK" or "ERROR", got %s`, resp.Op, providers.Snippet(resp.Body))
+			`%s: expected "status":"OK" or "ERROR", got %s`, resp.Op, resp.Snippet())
 	}
 }
 

@@ -1,8 +1,9 @@
 package smsru
 
 import (
-	"errors"
-	"math"
+	"bytes"
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -89,7 +90,8 @@ func TestBalances(t *testing.T) {
 		{Name: "401 (undocumented)", Handler: answer(401, "", ""), WantReason: providers.ReasonAuth},
 		{Name: "404", Handler: answer(404, "text/html", "<html>Not Found</html>"), WantReason: providers.ReasonHTTPStatus, WantErr: "404"},
 	}
-	// An error page that echoes the request URL is not quoted.
+	// An error page that echoes the request URL is quoted with the api_id
+	// redacted.
 	echo := func(status int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html")
@@ -99,9 +101,13 @@ func TestBalances(t *testing.T) {
 		}
 	}
 	cases = append(cases,
-		pt.Case{Name: "403 page echoing the URL", Handler: echo(403), WantReason: providers.ReasonAuth, WantErr: "HTTP 403: answer not quoted because it echoes a credential"},
-		pt.Case{Name: "502 page echoing the URL", Handler: echo(502), WantReason: providers.ReasonHTTPStatus, WantErr: "echoes a credential"},
-		pt.Case{Name: "429 page echoing the URL", Handler: echo(429), WantReason: providers.ReasonRateLimited, WantErr: "echoes a credential", WantRetryAfter: 30 * time.Second},
+		pt.Case{Name: "403 page echoing the URL", Handler: echo(403), WantReason: providers.ReasonAuth, WantErr: "api_id=<secret>"},
+		pt.Case{Name: "502 page echoing the URL", Handler: echo(502), WantReason: providers.ReasonHTTPStatus, WantErr: "api_id=<secret>"},
+		pt.Case{Name: "429 page echoing the URL", Handler: echo(429), WantReason: providers.ReasonRateLimited, WantErr: "api_id=<secret>", WantRetryAfter: 30 * time.Second},
+		pt.Case{Name: "status_text echoing the api_id", Handler: pt.JSON(`{"status":"ERROR","status_code":200,"status_text":"Неправильный api_id ` + apiID + `"}`),
+			WantReason: providers.ReasonAuth, WantErr: "status_code 200: Неправильный api_id <secret>"},
+		pt.Case{Name: "odd status, body echoing the api_id", Handler: pt.JSON(`{"status":"WAIT","api_id":"` + apiID + `"}`),
+			WantReason: providers.ReasonBadResponse, WantErr: `\"api_id\":\"<secret>\"`},
 	)
 	cases = append(cases, pt.CommonFailures()...)
 	creds := map[string]string{"api_id": apiID}
@@ -164,72 +170,42 @@ var seeds = []string{
 	"<html>login</html>",
 }
 
+// canned answers every request with one HTTP answer, without a network.
+type canned struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (c canned) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: c.status, Header: c.header, Body: io.NopCloser(bytes.NewReader(c.body)), Request: r}, nil
+}
+
+// FuzzParse runs each body through Balances (Settings.Do, parse and the
+// redaction of its error) as a 200 labelled JSON and HTML.
 func FuzzParse(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
+	creds := map[string]string{"api_id": apiID}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, ct := range []string{"application/json", "text/html"} {
-			resp := &providers.Response{Op: "GET /my/balance", Status: 200,
-				Header: http.Header{"Content-Type": {ct}}, Body: body}
-			got, err := parse(resp, []string{apiID})
-			checkOutcome(t, got, err)
-			if err != nil && strings.Contains(err.Error(), apiID) {
-				t.Fatalf("error %q shows the api_id", err)
+			acct := providers.Settings{Name: "fuzz", BaseURL: "https://smsru.invalid", Credentials: creds,
+				Client: &http.Client{Transport: canned{200, http.Header{"Content-Type": {ct}}, body}}}
+			got, err := New(acct).Balances(context.Background())
+			pt.CheckOutcome(t, got, err)
+			if err == nil {
+				if len(got) != 1 || got[0] != providers.Money(got[0].Value, "RUB") {
+					t.Fatalf("Balances() = %+v, want one amount of RUB", got)
+				}
+				continue
 			}
-			if err == nil && got[0].Currency != "RUB" {
-				t.Fatalf("currency %q, want RUB", got[0].Currency)
+			if got != nil {
+				t.Fatalf("Balances() returned %+v with error %v", got, err)
+			}
+			if run, ok := pt.Leak(err.Error(), apiID); ok {
+				t.Fatalf("error %q shows %q of the api_id", err, run)
 			}
 		}
 	})
-}
-
-// checkOutcome asserts the invariants of any parse outcome.
-func checkOutcome(t *testing.T, got []providers.Balance, err error) {
-	t.Helper()
-	if err != nil {
-		var pe *providers.Error
-		if !errors.As(err, &pe) {
-			t.Fatalf("error %T %v is not a *providers.Error", err, err)
-		}
-		if got != nil {
-			t.Fatalf("parse returned %+v with error %v", got, err)
-		}
-		return
-	}
-	if len(got) == 0 {
-		t.Fatal("parse succeeded with no amount")
-	}
-	if got[0].Kind != providers.KindBalance {
-		t.Fatalf("first amount %+v is not the balance", got[0])
-	}
-	for _, b := range got {
-		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
-			t.Fatalf("amount %+v is not finite", b)
-		}
-		switch b.Unit {
-		case providers.UnitCurrency:
-			if b.Currency != "" && !isCode(b.Currency) {
-				t.Fatalf("currency %q is not three upper-case letters", b.Currency)
-			}
-		case providers.UnitCredits:
-			if b.Currency != "" {
-				t.Fatalf("credits %+v carry a currency", b)
-			}
-		default:
-			t.Fatalf("unit %q", b.Unit)
-		}
-	}
-}
-
-func isCode(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
-			return false
-		}
-	}
-	return true
 }

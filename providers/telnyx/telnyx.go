@@ -30,7 +30,9 @@ type Client struct {
 }
 
 // New returns a Client for the account.
-func New(s providers.Settings) *Client { return &Client{acct: s} }
+func New(s providers.Settings) *Client {
+	return &Client{acct: s}
+}
 
 // Balances implements providers.Provider: the balance, then the credit limit
 // when the API gives one.
@@ -41,11 +43,15 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("Authorization", "Bearer "+c.acct.Credentials["api_key"])
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	return parse(resp, c.acct.Currency)
+	// parse quotes the titles of error answers and the currency, which are
+	// not quotes made through resp: the account's secrets are redacted from
+	// them here.
+	bs, err := parse(resp, c.acct.Currency)
+	return bs, c.acct.RedactError(err)
 }
 
 // parse turns the answer to GET /v2/balance into amounts. The documented
@@ -75,7 +81,7 @@ func parse(resp *providers.Response, currency string) ([]providers.Balance, erro
 	}
 	if body.Data == nil || !body.Data.Balance.Set {
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected {"data": {"balance": "<amount>", "currency": "<code>"}}, got %s`, resp.Op, providers.Snippet(resp.Body))
+			`%s: expected {"data": {"balance": "<amount>", "currency": "<code>"}}, got %s`, resp.Op, resp.Snippet())
 	}
 	cur := currency
 	if c := body.Data.Currency; c != nil {

@@ -2,8 +2,6 @@ package telnyx
 
 import (
 	"context"
-	"errors"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -47,6 +45,11 @@ func TestBalances(t *testing.T) {
 		{Name: "401 other JSON", Handler: jsonAnswer(401, `{"message":"Unauthorized"}`), WantReason: providers.ReasonAuth, WantErr: "HTTP 401"},
 		{Name: "401 empty", Handler: pt.Answer{Status: 401}, WantReason: providers.ReasonAuth},
 		{Name: "401 plain text", Handler: pt.Answer{Status: 401, Header: map[string]string{"Content-Type": "text/plain"}, Body: "Unauthorized"}, WantReason: providers.ReasonAuth},
+		// Bodies echoing the key [guess]: the error shows <secret>.
+		{Name: "401 title echoing the key", Handler: jsonAnswer(401, `{"errors":[{"code":"10009","title":"Unknown API key `+apiKey+`"}]}`),
+			WantReason: providers.ReasonAuth, WantErr: "(10009: Unknown API key <secret>)"},
+		{Name: "no data echoing the key", Handler: pt.JSON(`{"api_key":"` + apiKey + `"}`),
+			WantReason: providers.ReasonBadResponse, WantErr: `{\"api_key\":\"<secret>\"}`},
 		{Name: "403 errors", Handler: jsonAnswer(403, `{"errors":[{"code":"10010","title":"Authorization failed"}]}`), WantReason: providers.ReasonAuth, WantErr: "Authorization failed"},
 		{Name: "404", Handler: jsonAnswer(404, `{"errors":[{"code":"10005","title":"Resource not found"}]}`), WantReason: providers.ReasonHTTPStatus, WantErr: "404"},
 		{Name: "no data", Handler: pt.JSON(`{"balance":"300.00"}`), WantReason: providers.ReasonBadResponse, WantErr: `expected {"data"`},
@@ -139,56 +142,14 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
 		resp := &providers.Response{Op: "GET /v2/balance", Status: status, Header: http.Header{"Content-Type": {contentType}}, Body: body}
 		got, err := parse(resp, "")
-		checkParse(t, status, got, err)
-		if err == nil && len(got) > 1 && (got[1].Unit != got[0].Unit || got[1].Currency != got[0].Currency) {
-			t.Fatalf("credit limit %+v in another unit than the balance %+v", got[1], got[0])
+		pt.CheckOutcome(t, got, err)
+		if err == nil && (status < 200 || status > 299) {
+			t.Fatalf("HTTP %d parsed as a success: %+v", status, got)
+		}
+		if err == nil && len(got) > 1 && (got[1].Kind != providers.KindCreditLimit || got[1].Unit != got[0].Unit || got[1].Currency != got[0].Currency) {
+			t.Fatalf("second amount %+v is not a credit limit in the unit of the balance %+v", got[1], got[0])
 		}
 	})
-}
-
-// checkParse asserts what any outcome of parse must satisfy.
-func checkParse(t *testing.T, status int, got []providers.Balance, err error) {
-	t.Helper()
-	if err != nil {
-		var pe *providers.Error
-		if !errors.As(err, &pe) {
-			t.Fatalf("error %T %v is not a *providers.Error", err, err)
-		}
-		switch pe.Reason {
-		case providers.ReasonAuth, providers.ReasonRateLimited, providers.ReasonHTTPStatus, providers.ReasonBadResponse:
-		default:
-			t.Fatalf("reason %s from a pure parse: %v", pe.Reason, err)
-		}
-		return
-	}
-	if status < 200 || status > 299 {
-		t.Fatalf("HTTP %d parsed as a success: %+v", status, got)
-	}
-	if len(got) == 0 {
-		t.Fatal("success without an amount")
-	}
-	for i, b := range got {
-		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
-			t.Fatalf("amount %d is %v", i, b.Value)
-		}
-		if (i == 0) != (b.Kind == providers.KindBalance) {
-			t.Fatalf("amount %d has kind %v", i, b.Kind)
-		}
-		switch b.Unit {
-		case providers.UnitCredits:
-			if b.Currency != "" {
-				t.Fatalf("credits with currency %q", b.Currency)
-			}
-		case providers.UnitCurrency:
-			if b.Currency != "" {
-				if c, ok := providers.NormalizeCurrency(b.Currency); !ok || c != b.Currency {
-					t.Fatalf("currency %q is not three upper-case letters", b.Currency)
-				}
-			}
-		default:
-			t.Fatalf("unit %q", b.Unit)
-		}
-	}
 }
 
 // TestDemo checks the demo wallet through the simulator.

@@ -7,8 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
@@ -36,7 +34,9 @@ type Client struct {
 }
 
 // New returns a Client for the account.
-func New(s providers.Settings) *Client { return &Client{acct: s} }
+func New(s providers.Settings) *Client {
+	return &Client{acct: s}
+}
 
 // Balances implements providers.Provider: one amount of money in the
 // currency the user object names (the account's `currency:` when it names
@@ -50,11 +50,14 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	// The header names come from third-party clients [3rd].
 	req.Header.Set("X-TM-Username", c.acct.Credentials["username"])
 	req.Header.Set("X-TM-Key", c.acct.Credentials["api_key"])
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	return parse(resp, c.acct.Currency, []string{c.acct.Credentials["username"], c.acct.Credentials["api_key"]})
+	got, err := parse(resp, c.acct.Currency)
+	// parse also quotes single fields of the answer (a refusal's message, a
+	// currency), which resp does not redact.
+	return got, c.acct.RedactError(err)
 }
 
 // parse reads the answer to GET /api/v2/user. The balance is a JSON number
@@ -62,24 +65,14 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 // {"id":"USD","htmlSymbol":"$"} (a bare code string is accepted as well); a
 // missing, null or empty currency falls back to fallback.
 //
-// The user object echoes the username, a credential: no error built here
-// ever quotes a 2xx body, and an error that would show one of secrets (the
-// credential values) leaves the answer out (see withhold).
-func parse(resp *providers.Response, fallback string, secrets []string) ([]providers.Balance, error) {
-	got, err := read(resp, fallback)
-	if err != nil {
-		return nil, withhold(err, resp, secrets)
-	}
-	return got, nil
-}
-
-// read is parse without withhold.
-func read(resp *providers.Response, fallback string) ([]providers.Balance, error) {
+// The user object echoes the username, a credential: quotes of the body go
+// through resp, which redacts the account's secrets.
+func parse(resp *providers.Response, fallback string) ([]providers.Balance, error) {
 	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
 		// The body of a refusal is unverified: empty, text or
 		// {"code":401,"message":"Unauthorized","errors":null} are accepted.
 		return nil, providers.Errorf(providers.ReasonAuth, "%s: username or API key rejected: HTTP %d%s",
-			resp.Op, resp.Status, refusalDetail(resp.Body))
+			resp.Op, resp.Status, refusalDetail(resp))
 	}
 	if err := resp.StatusError(); err != nil {
 		return nil, err
@@ -91,12 +84,12 @@ func read(resp *providers.Response, fallback string) ([]providers.Balance, error
 		Balance  *providers.Amount `json:"balance"`
 		Currency json.RawMessage   `json:"currency"`
 	}
-	if err := decode(resp, &body); err != nil {
+	if err := resp.DecodeJSON(&body); err != nil {
 		return nil, err
 	}
 	if body.Balance == nil || !body.Balance.Set {
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected a user object with a numeric "balance", found none`, resp.Op)
+			`%s: expected a user object with a numeric "balance", got %s`, resp.Op, resp.Snippet())
 	}
 	currency, err := currencyOf(resp.Op, body.Currency)
 	if err != nil {
@@ -106,20 +99,6 @@ func read(resp *providers.Response, fallback string) ([]providers.Balance, error
 		currency = fallback
 	}
 	return []providers.Balance{providers.Money(body.Balance.Value, currency)}, nil
-}
-
-// decode decodes one JSON object into v without quoting the body in the
-// error (it may hold the username).
-func decode(resp *providers.Response, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(resp.Body))
-	if err := dec.Decode(v); err != nil {
-		return &providers.Error{Reason: providers.ReasonBadResponse,
-			Msg: fmt.Sprintf("%s: expected a JSON user object, got %d bytes that are not one", resp.Op, len(resp.Body)), Err: err}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return providers.Errorf(providers.ReasonBadResponse, "%s: unexpected data after the JSON user object", resp.Op)
-	}
-	return nil
 }
 
 // currencyOf reads the user's currency: {"id":"USD",…} as documented, or a
@@ -176,8 +155,8 @@ func jsonKind(c byte) string {
 
 // refusalDetail describes the body of a 401 or 403: the "message" of a JSON
 // error, or the start of a text body; nothing for empty or HTML bodies.
-func refusalDetail(body []byte) string {
-	body = bytes.TrimSpace(body)
+func refusalDetail(resp *providers.Response) string {
+	body := bytes.TrimSpace(resp.Body)
 	if len(body) == 0 {
 		return " with an empty body"
 	}
@@ -193,5 +172,5 @@ func refusalDetail(body []byte) string {
 	if body[0] == '<' {
 		return ""
 	}
-	return " with body " + providers.Snippet(body)
+	return " with body " + resp.Snippet()
 }

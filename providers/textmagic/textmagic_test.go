@@ -1,8 +1,9 @@
 package textmagic
 
 import (
-	"errors"
-	"math"
+	"bytes"
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -61,14 +62,17 @@ func TestBalances(t *testing.T) {
 		{Name: "currency array", Handler: withCurrency(`["USD"]`), WantReason: providers.ReasonBadResponse, WantErr: "array"},
 		{Name: "currency id number", Handler: withCurrency(`{"id":840}`), WantReason: providers.ReasonBadResponse},
 
-		{Name: "no balance", Handler: pt.JSON(`{"id":1,"username":"` + username + `","currency":{"id":"USD"}}`), WantReason: providers.ReasonBadResponse, WantErr: `"balance"`},
+		{Name: "no balance", Handler: pt.JSON(`{"id":1,"username":"` + username + `","currency":{"id":"USD"}}`),
+			WantReason: providers.ReasonBadResponse, WantErr: `numeric "balance", got "{\"id\":1,\"username\":\"<secret>\"`},
 		{Name: "null balance", Handler: pt.JSON(`{"balance":null,"currency":{"id":"USD"}}`), WantReason: providers.ReasonBadResponse},
 		{Name: "non-numeric balance", Handler: pt.JSON(`{"balance":"lots","currency":{"id":"USD"}}`), WantReason: providers.ReasonBadResponse},
 		{Name: "balance object", Handler: pt.JSON(`{"balance":{"amount":1}}`), WantReason: providers.ReasonBadResponse},
 		{Name: "array body", Handler: pt.JSON(`[]`), WantReason: providers.ReasonBadResponse},
 		{Name: "two objects", Handler: pt.JSON(user + user), WantReason: providers.ReasonBadResponse, WantErr: "unexpected data"},
-		// A cut-off user object must not have its (username-bearing) text quoted.
-		{Name: "truncated user object", Handler: pt.JSON(`{"id":1,"username":"` + username + `","balance":`), WantReason: providers.ReasonBadResponse},
+		// A cut-off user object is quoted with its username redacted.
+		{Name: "truncated user object", Handler: pt.JSON(`{"id":1,"username":"` + username + `","balance":`),
+			WantReason: providers.ReasonBadResponse, WantErr: `\"username\":\"<secret>\"`},
+		{Name: "currency echoing the username", Handler: withCurrency(`{"id":"` + username + `"}`), WantReason: providers.ReasonBadResponse, WantErr: `got "<secret>"`},
 
 		// The 401 body is unverified: each plausible shape.
 		{Name: "401 JSON", Handler: answer(401, "application/json", `{"code":401,"message":"Unauthorized","errors":null}`),
@@ -76,13 +80,13 @@ func TestBalances(t *testing.T) {
 		{Name: "401 empty", Handler: answer(401, "", ""), WantReason: providers.ReasonAuth, WantErr: "HTTP 401 with an empty body"},
 		{Name: "401 text", Handler: answer(401, "text/plain", "Unauthorized"), WantReason: providers.ReasonAuth, WantErr: `"Unauthorized"`},
 		{Name: "401 html", Handler: answer(401, "text/html", "<html><body>401</body></html>"), WantReason: providers.ReasonAuth, WantErr: "HTTP 401"},
-		// A refusal that echoes a credential is not quoted.
+		// A refusal that echoes a credential is quoted with it redacted.
 		{Name: "401 text echoing the username", Handler: answer(401, "text/plain", "Unknown user "+username),
-			WantReason: providers.ReasonAuth, WantErr: "HTTP 401: answer not quoted because it echoes a credential"},
+			WantReason: providers.ReasonAuth, WantErr: `HTTP 401 with body "Unknown user <secret>"`},
 		{Name: "401 JSON echoing the key", Handler: answer(401, "application/json", `{"code":401,"message":"Bad key `+apiKey+`"}`),
-			WantReason: providers.ReasonAuth, WantErr: "echoes a credential"},
+			WantReason: providers.ReasonAuth, WantErr: "HTTP 401 (Bad key <secret>)"},
 		{Name: "429 echoing the username", Handler: pt.Answer{Status: 429, Header: map[string]string{"Retry-After": "30"}, Body: username},
-			WantReason: providers.ReasonRateLimited, WantErr: "echoes a credential", WantRetryAfter: 30 * time.Second},
+			WantReason: providers.ReasonRateLimited, WantErr: `"<secret>"`, WantRetryAfter: 30 * time.Second},
 		{Name: "401 JSON without message", Handler: answer(401, "application/json", `{"code":401}`), WantReason: providers.ReasonAuth},
 		{Name: "403", Handler: answer(403, "application/json", `{"code":403,"message":"Forbidden","errors":null}`), WantReason: providers.ReasonAuth, WantErr: "Forbidden"},
 		{Name: "404", Handler: answer(404, "application/json", `{"code":404,"message":"Not Found","errors":null}`), WantReason: providers.ReasonHTTPStatus, WantErr: "404"},
@@ -130,69 +134,47 @@ var seeds = []string{
 	"<html>login</html>",
 }
 
+// canned answers every request with one HTTP answer, without a network.
+type canned struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (c canned) RoundTrip(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: c.status, Header: c.header, Body: io.NopCloser(bytes.NewReader(c.body)), Request: r}, nil
+}
+
+// FuzzParse runs each body through Balances (Settings.Do, parse and the
+// redaction of its error) as a 200 and as a 401.
 func FuzzParse(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
 	}
+	creds := map[string]string{"username": username, "api_key": apiKey}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, status := range []int{200, 401} {
-			resp := &providers.Response{Op: "GET /api/v2/user", Status: status,
-				Header: http.Header{"Content-Type": {"application/json"}}, Body: body}
-			got, err := parse(resp, "", []string{username, apiKey})
-			checkOutcome(t, got, err)
-			if err != nil && (strings.Contains(err.Error(), username) || strings.Contains(err.Error(), apiKey)) {
-				t.Fatalf("error %q quotes a credential", err)
+			acct := providers.Settings{Name: "fuzz", BaseURL: "https://textmagic.invalid", Credentials: creds,
+				Client: &http.Client{Transport: canned{status, http.Header{"Content-Type": {"application/json"}}, body}}}
+			got, err := New(acct).Balances(context.Background())
+			pt.CheckOutcome(t, got, err)
+			if err == nil {
+				if status != 200 {
+					t.Fatalf("HTTP %d parsed as %+v", status, got)
+				}
+				if len(got) != 1 || got[0].Unit != providers.UnitCurrency {
+					t.Fatalf("Balances() = %+v, want one amount of money", got)
+				}
+				continue
+			}
+			if got != nil {
+				t.Fatalf("Balances() returned %+v with error %v", got, err)
+			}
+			for k, v := range creds {
+				if run, ok := pt.Leak(err.Error(), v); ok {
+					t.Fatalf("error %q shows %q of credential %s", err, run, k)
+				}
 			}
 		}
 	})
-}
-
-// checkOutcome asserts the invariants of any parse outcome.
-func checkOutcome(t *testing.T, got []providers.Balance, err error) {
-	t.Helper()
-	if err != nil {
-		var pe *providers.Error
-		if !errors.As(err, &pe) {
-			t.Fatalf("error %T %v is not a *providers.Error", err, err)
-		}
-		if got != nil {
-			t.Fatalf("parse returned %+v with error %v", got, err)
-		}
-		return
-	}
-	if len(got) == 0 {
-		t.Fatal("parse succeeded with no amount")
-	}
-	if got[0].Kind != providers.KindBalance {
-		t.Fatalf("first amount %+v is not the balance", got[0])
-	}
-	for _, b := range got {
-		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
-			t.Fatalf("amount %+v is not finite", b)
-		}
-		switch b.Unit {
-		case providers.UnitCurrency:
-			if b.Currency != "" && !isCode(b.Currency) {
-				t.Fatalf("currency %q is not three upper-case letters", b.Currency)
-			}
-		case providers.UnitCredits:
-			if b.Currency != "" {
-				t.Fatalf("credits %+v carry a currency", b)
-			}
-		default:
-			t.Fatalf("unit %q", b.Unit)
-		}
-	}
-}
-
-func isCode(s string) bool {
-	if len(s) != 3 {
-		return false
-	}
-	for i := 0; i < 3; i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
-			return false
-		}
-	}
-	return true
 }

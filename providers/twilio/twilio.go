@@ -6,10 +6,8 @@ package twilio
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
@@ -28,18 +26,14 @@ var Spec = providers.Spec{
 	},
 }
 
-// safeOp names the balance call in error messages without the account sid.
-const safeOp = "GET /2010-04-01/Accounts/{account_sid}/Balance.json"
-
 // Client fetches a Twilio account's balance.
 type Client struct {
-	acct   providers.Settings
-	redact *strings.Replacer
+	acct providers.Settings
 }
 
 // New returns a Client for the account.
 func New(s providers.Settings) *Client {
-	return &Client{acct: s, redact: redactor(s.Credentials)}
+	return &Client{acct: s}
 }
 
 // Balances implements providers.Provider: one amount of money in the
@@ -49,7 +43,7 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	path := "/2010-04-01/Accounts/" + url.PathEscape(creds["account_sid"]) + "/Balance.json"
 	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, path, nil)
 	if err != nil {
-		return nil, c.redactErr(err)
+		return nil, c.acct.RedactError(err) // it names the path, and so the sid
 	}
 	req.Header.Set("Accept", "application/json")
 	if key := creds["api_key_sid"]; key != "" {
@@ -57,16 +51,14 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	} else {
 		req.SetBasicAuth(creds["account_sid"], creds["auth_token"])
 	}
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req) // resp.Op shows the sid as <secret>
 	if err != nil {
-		return nil, c.redactErr(err) // the op in a transport error holds the sid
+		return nil, err
 	}
-	// Twilio echoes the path (and so the sid) in its 404 message and the sid
-	// in every answer: errors quote neither.
-	resp.Op = safeOp
-	resp.Body = []byte(c.redact.Replace(string(resp.Body)))
+	// Twilio echoes the path, and so the sid, in its 404 message: parse
+	// quotes that message, which is not a quote made through resp.
 	bs, err := parse(resp, c.acct.Currency)
-	return bs, c.redactErr(err)
+	return bs, c.acct.RedactError(err)
 }
 
 // errorBody is Twilio's error answer, e.g. 401
@@ -84,11 +76,11 @@ func parse(resp *providers.Response, fallback string) ([]providers.Balance, erro
 	switch {
 	case resp.Status >= 200 && resp.Status <= 299:
 	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
-		return nil, providers.Errorf(providers.ReasonAuth, "%s: credentials rejected: HTTP %d%s", resp.Op, resp.Status, twilioError(resp.Body))
+		return nil, providers.Errorf(providers.ReasonAuth, "%s: credentials rejected: HTTP %d%s", resp.Op, resp.Status, twilioError(resp))
 	case resp.Status == http.StatusTooManyRequests:
 		return nil, resp.StatusError()
 	default:
-		return nil, providers.Errorf(providers.ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", resp.Op, resp.Status, twilioError(resp.Body))
+		return nil, providers.Errorf(providers.ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", resp.Op, resp.Status, twilioError(resp))
 	}
 	var body struct {
 		Balance  *providers.Amount `json:"balance"`
@@ -102,7 +94,7 @@ func parse(resp *providers.Response, fallback string) ([]providers.Balance, erro
 	}
 	if body.Balance == nil || !body.Balance.Set {
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected {"balance": "<amount>", "currency": "<ISO 4217>"}, got %s`, resp.Op, providers.Snippet(resp.Body))
+			`%s: expected {"balance": "<amount>", "currency": "<ISO 4217>"}, got %s`, resp.Op, resp.Snippet())
 	}
 	currency := fallback
 	if body.Currency != nil && *body.Currency != "" {
@@ -117,61 +109,13 @@ func parse(resp *providers.Response, fallback string) ([]providers.Balance, erro
 
 // twilioError returns " (Twilio error 20003: Authenticate)" from an error
 // body, or a quote of an unexpected one.
-func twilioError(b []byte) string {
+func twilioError(resp *providers.Response) string {
 	var e errorBody
-	if json.Unmarshal(b, &e) != nil || (e.Code == "" && e.Message == "") {
-		if len(strings.TrimSpace(string(b))) == 0 {
+	if json.Unmarshal(resp.Body, &e) != nil || (e.Code == "" && e.Message == "") {
+		if len(strings.TrimSpace(string(resp.Body))) == 0 {
 			return " with an empty body"
 		}
-		return " with body " + providers.Snippet(b)
+		return " with body " + resp.Snippet()
 	}
 	return " (Twilio error " + providers.Bound(e.Code.String()) + ": " + providers.Bound(e.Message) + ")"
-}
-
-// redactor replaces every credential value, raw and path-escaped, with its
-// key in braces; longer values first so that none is left half replaced.
-func redactor(creds map[string]string) *strings.Replacer {
-	type pair struct{ old, new string }
-	var pairs []pair
-	for k, v := range creds {
-		if v == "" {
-			continue
-		}
-		pairs = append(pairs, pair{v, "{" + k + "}"})
-		if e := url.PathEscape(v); e != v {
-			pairs = append(pairs, pair{e, "{" + k + "}"})
-		}
-	}
-	sort.Slice(pairs, func(i, j int) bool {
-		if len(pairs[i].old) != len(pairs[j].old) {
-			return len(pairs[i].old) > len(pairs[j].old)
-		}
-		return pairs[i].old < pairs[j].old
-	})
-	args := make([]string, 0, 2*len(pairs))
-	for _, p := range pairs {
-		args = append(args, p.old, p.new)
-	}
-	return strings.NewReplacer(args...)
-}
-
-// redactErr returns err as a *providers.Error without any credential value
-// in its text. The wrapped error is kept when its own text is clean.
-func (c *Client) redactErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var pe *providers.Error
-	if !errors.As(err, &pe) || error(pe) != err {
-		return &providers.Error{Reason: providers.Classify(err), Msg: c.redact.Replace(err.Error()), RetryAfter: providers.RetryAfter(err)}
-	}
-	out := *pe
-	out.Msg = c.redact.Replace(pe.Msg)
-	if pe.Err != nil {
-		if s := pe.Err.Error(); c.redact.Replace(s) != s {
-			out.Msg += ": " + c.redact.Replace(s)
-			out.Err = nil
-		}
-	}
-	return &out
 }

@@ -37,7 +37,9 @@ type Client struct {
 }
 
 // New returns a Client for the account.
-func New(s providers.Settings) *Client { return &Client{acct: s} }
+func New(s providers.Settings) *Client {
+	return &Client{acct: s}
+}
 
 // Balances implements providers.Provider: one amount of money in euros.
 func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
@@ -47,11 +49,14 @@ func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
 	}
 	req.Header.Set("Accept", "application/json")
 	req.SetBasicAuth(c.acct.Credentials["api_key"], c.acct.Credentials["api_secret"])
-	resp, err := providers.Do(c.acct.HTTPClient(), req)
+	resp, err := c.acct.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	return parse(resp)
+	// parse quotes the labels of error answers, which are not quotes made
+	// through resp: the account's secrets are redacted from them here.
+	bs, err := parse(resp)
+	return bs, c.acct.RedactError(err)
 }
 
 // answer holds every field the balance call is known to answer with: the
@@ -83,9 +88,9 @@ func text(raw json.RawMessage) string {
 
 // describe returns what an error answer says, for an error message:
 // " (401: authentication failed)", or a quote of an unexpected body.
-func describe(b []byte) string {
+func describe(resp *providers.Response) string {
 	var a answer
-	if json.Unmarshal(b, &a) == nil {
+	if json.Unmarshal(resp.Body, &a) == nil {
 		code, label := text(a.ErrorCode), text(a.ErrorLabel)
 		if label == "" {
 			label = text(a.Title)
@@ -100,10 +105,10 @@ func describe(b []byte) string {
 			return " (" + providers.Bound(code+label) + ")"
 		}
 	}
-	if len(bytes.TrimSpace(b)) == 0 {
+	if len(bytes.TrimSpace(resp.Body)) == 0 {
 		return " with an empty body"
 	}
-	return " with body " + providers.Snippet(b)
+	return " with body " + resp.Snippet()
 }
 
 // parse reads the answer to the balance call.
@@ -111,11 +116,11 @@ func parse(resp *providers.Response) ([]providers.Balance, error) {
 	switch {
 	case resp.Status >= 200 && resp.Status <= 299:
 	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
-		return nil, providers.Errorf(providers.ReasonAuth, "%s: api_key or api_secret rejected: HTTP %d%s", resp.Op, resp.Status, describe(resp.Body))
+		return nil, providers.Errorf(providers.ReasonAuth, "%s: api_key or api_secret rejected: HTTP %d%s", resp.Op, resp.Status, describe(resp))
 	case resp.Status == http.StatusTooManyRequests:
 		return nil, resp.StatusError()
 	default:
-		return nil, providers.Errorf(providers.ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", resp.Op, resp.Status, describe(resp.Body))
+		return nil, providers.Errorf(providers.ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", resp.Op, resp.Status, describe(resp))
 	}
 	if err := resp.ExpectContentType("application/json"); err != nil {
 		return nil, err
@@ -129,16 +134,16 @@ func parse(resp *providers.Response) ([]providers.Balance, error) {
 	if code := text(a.ErrorCode); code != "" && code != "200" && code != "0" {
 		switch {
 		case code == "401" || code == "403" || strings.Contains(strings.ToLower(text(a.ErrorLabel)), "auth"):
-			return nil, providers.Errorf(providers.ReasonAuth, "%s: api_key or api_secret rejected: HTTP %d%s", resp.Op, resp.Status, describe(resp.Body))
+			return nil, providers.Errorf(providers.ReasonAuth, "%s: api_key or api_secret rejected: HTTP %d%s", resp.Op, resp.Status, describe(resp))
 		case code == "429":
-			return nil, providers.Errorf(providers.ReasonRateLimited, "%s: rate limited: HTTP %d%s", resp.Op, resp.Status, describe(resp.Body))
+			return nil, providers.Errorf(providers.ReasonRateLimited, "%s: rate limited: HTTP %d%s", resp.Op, resp.Status, describe(resp))
 		default:
-			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected a balance, got an error%s", resp.Op, describe(resp.Body))
+			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: expected a balance, got an error%s", resp.Op, describe(resp))
 		}
 	}
 	if a.Value == nil || !a.Value.Set {
 		return nil, providers.Errorf(providers.ReasonBadResponse,
-			`%s: expected {"value": <number>}, got %s`, resp.Op, providers.Snippet(resp.Body))
+			`%s: expected {"value": <number>}, got %s`, resp.Op, resp.Snippet())
 	}
 	return []providers.Balance{providers.Money(a.Value.Value, Currency)}, nil
 }

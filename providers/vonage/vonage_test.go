@@ -1,11 +1,8 @@
 package vonage
 
 import (
-	"errors"
-	"math"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
@@ -40,6 +37,13 @@ func TestBalances(t *testing.T) {
 			WantReason: providers.ReasonAuth, WantErr: "Unauthorized: You did not provide correct credentials."},
 		{Name: "401 empty", Handler: pt.Answer{Status: 401}, WantReason: providers.ReasonAuth, WantErr: "401 with an empty body"},
 		{Name: "401 text", Handler: reply(401, "text/plain", "Unauthorized"), WantReason: providers.ReasonAuth, WantErr: `"Unauthorized"`},
+		// Bodies echoing a credential [guess]: the error shows <secret>.
+		{Name: "401 text echoing the credentials", Handler: reply(401, "text/plain", "Bad credentials "+apiKey+":"+apiSecret),
+			WantReason: providers.ReasonAuth, WantErr: `"Bad credentials <secret>:<secret>"`},
+		{Name: "401 label echoing the key", Handler: reply(401, "application/json", `{"error-code":"401","error-code-label":"unknown api_key `+apiKey+`"}`),
+			WantReason: providers.ReasonAuth, WantErr: "(401: unknown api_key <secret>)"},
+		{Name: "no value echoing the secret", Handler: pt.JSON(`{"api_secret":"` + apiSecret + `"}`),
+			WantReason: providers.ReasonBadResponse, WantErr: `\"api_secret\":\"<secret>\"`},
 		{Name: "403", Handler: reply(403, "application/json", `{"error-code":"403","error-code-label":"forbidden"}`), WantReason: providers.ReasonAuth},
 		{Name: "200 with error-code 401 [guess]", Handler: pt.JSON(legacy401), WantReason: providers.ReasonAuth, WantErr: "authentication failed"},
 		{Name: "200 with error-code 429 [guess]", Handler: pt.JSON(`{"error-code":"429","error-code-label":"throttled"}`), WantReason: providers.ReasonRateLimited},
@@ -90,40 +94,12 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		resp := &providers.Response{Op: "GET /account/get-balance", Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: body}
 		got, err := parse(resp)
-		checkInvariants(t, got, err)
+		pt.CheckOutcome(t, got, err)
+		if err != nil && got != nil {
+			t.Fatalf("amounts %+v with error %v", got, err)
+		}
+		if err == nil && (status < 200 || status > 299) {
+			t.Fatalf("HTTP %d parsed as a success: %+v", status, got)
+		}
 	})
-}
-
-func checkInvariants(t *testing.T, got []providers.Balance, err error) {
-	t.Helper()
-	if err != nil {
-		var pe *providers.Error
-		if !errors.As(err, &pe) {
-			t.Fatalf("error %T %v is not a *providers.Error", err, err)
-		}
-		if got != nil {
-			t.Fatalf("got %+v with error %v", got, err)
-		}
-		return
-	}
-	if len(got) == 0 {
-		t.Fatal("no amount and no error")
-	}
-	for _, b := range got {
-		if math.IsNaN(b.Value) || math.IsInf(b.Value, 0) {
-			t.Fatalf("amount %v is not finite", b.Value)
-		}
-		switch b.Unit {
-		case providers.UnitCurrency:
-			if c := b.Currency; c != "" && (len(c) != 3 || strings.Trim(c, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
-				t.Fatalf("currency %q is not three upper-case letters", c)
-			}
-		case providers.UnitCredits:
-			if b.Currency != "" {
-				t.Fatalf("credits with currency %q", b.Currency)
-			}
-		default:
-			t.Fatalf("unit %q", b.Unit)
-		}
-	}
 }
