@@ -80,7 +80,7 @@ func (s *Redactor) add(v string) {
 func encodings(v string) []string {
 	q := strconv.Quote(v)
 	j, _ := json.Marshal(v)
-	return []string{
+	forms := []string{
 		v,
 		q[1 : len(q)-1],
 		string(j[1 : len(j)-1]),
@@ -89,6 +89,16 @@ func encodings(v string) []string {
 		base64.StdEncoding.EncodeToString([]byte(v)),
 		base64.RawURLEncoding.EncodeToString([]byte(v)),
 	}
+	// Inside a longer base64 text the secret starts at any of three byte
+	// alignments; the characters that depend only on the secret are the
+	// same whatever surrounds it.
+	for pad := 1; pad <= 2; pad++ {
+		enc := base64.StdEncoding.EncodeToString(append(make([]byte, pad), v...))
+		if len(enc) > 8 {
+			forms = append(forms, enc[4:len(enc)-4])
+		}
+	}
+	return forms
 }
 
 // Redact replaces every run of minSecretRun or more characters of any

@@ -25,6 +25,7 @@ func TestRedact(t *testing.T) {
 		"path escaped":     "GET /v1/" + url.PathEscape(token),
 		"base64 basic":     "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass)),
 		"base64 alone":     "x=" + base64.StdEncoding.EncodeToString([]byte(token)),
+		"base64 inside":    "body " + base64.StdEncoding.EncodeToString([]byte("GET /x?key="+pass+" HTTP/1.1")),
 		"runtime token":    "Bearer issued-at-runtime-9d8e7f",
 		"middle of secret": "…" + pass[3:12] + "…",
 		"short secret":     "key 12345 refused",
