@@ -1,10 +1,17 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/config"
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers/generic"
@@ -65,4 +72,133 @@ func firstLine(text string) string {
 		return l
 	}
 	return ""
+}
+
+var shBlock = regexp.MustCompile("(?s)```sh\n(.*?)```")
+
+// TestREADMECommands follows the README's "Try it, test it" and "Build and
+// run" sections literally, in a fresh directory holding only the documented
+// exporter.yml: every command runs (bash .ci/test is what runs this test).
+// Commands that serve are started, checked and stopped; no command reaches
+// beyond loopback (HTTPS_PROXY points at a closed loopback port, so --once
+// against the real providers fails fast with network errors).
+func TestREADMECommands(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	section := readme[strings.Index(readme, "## Try it, test it"):strings.Index(readme, "## Configuration")]
+	dir := t.TempDir()
+	conf, err := os.ReadFile("../../exporter.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "exporter.yml"), conf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	closed := freePort(t) // nothing listens there
+	var prelude strings.Builder
+	fmt.Fprintf(&prelude, "export HTTPS_PROXY=http://%s HTTP_PROXY=http://%s\n", closed, closed)
+	exe := filepath.Join(dir, "sms_balance_exporter")
+	ran := 0
+	for _, block := range shBlock.FindAllStringSubmatch(section, -1) {
+		for _, line := range strings.Split(block[1], "\n") {
+			cmd := strings.TrimSpace(line)
+			if i := strings.Index(cmd, " #"); i >= 0 {
+				cmd = strings.TrimSpace(cmd[:i])
+			}
+			if cmd == "" || strings.HasPrefix(cmd, "#") {
+				continue
+			}
+			ran++
+			switch {
+			case cmd == "bash .ci/test":
+				// This test is part of it.
+			case cmd == "go build -o sms_balance_exporter ./cmd/sms_balance_exporter":
+				build := exec.Command("go", "build", "-o", exe, "./cmd/sms_balance_exporter")
+				build.Dir = "../.."
+				if out, err := build.CombinedOutput(); err != nil {
+					t.Fatalf("%s: %v\n%s", cmd, err, out)
+				}
+			case strings.HasPrefix(cmd, "export "), strings.HasPrefix(cmd, "mkdir "):
+				prelude.WriteString(cmd + "\n")
+			case strings.HasPrefix(cmd, "go run ./cmd/sms_balance_exporter"), strings.HasPrefix(cmd, "./sms_balance_exporter"):
+				args, bin := strings.Fields(cmd), exe
+				if args[0] == "go" { // go run: the binary TestMain built from the same source
+					args, bin = args[3:], binary
+				} else {
+					args = args[1:]
+				}
+				readmeRun(t, dir, bin, prelude.String(), cmd, args)
+			default:
+				t.Errorf("the README has a command this test does not know how to run: %q", cmd)
+			}
+		}
+	}
+	if ran < 8 {
+		t.Errorf("ran %d README commands; the sections have at least 8", ran)
+	}
+}
+
+// readmeRun runs one exporter command of the README in dir after prelude
+// (the exports and files of the lines before it) and checks its outcome.
+func readmeRun(t *testing.T, dir, exe, prelude, line string, args []string) {
+	t.Helper()
+	joined := strings.Join(args, " ")
+	once, check := strings.Contains(joined, "--once"), strings.Contains(joined, "--config.check")
+	if !once && !check { // it serves: start it on a free port, look, stop it
+		addr := freePort(t)
+		args = append(args, "--web.listen-address="+addr)
+	}
+	script := prelude + "exec " + exe + " " + strings.Join(args, " ")
+	cmd := exec.Command("bash", "-c", script)
+	cmd.Dir = dir
+	var out syncBuf
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if once || check {
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		want, wantText := 0, "SUCCESS: exporter.yml is valid: 3 account(s)"
+		switch {
+		case once && strings.Contains(joined, "--demo"):
+			want, wantText = 1, "error (auth)" // the revoked account, by design
+		case once:
+			want, wantText = 1, "error (network)" // the made-up credentials never leave loopback here
+		}
+		if code != want || !strings.Contains(out.String(), wantText) {
+			t.Errorf("README %q: exit %d, want %d with %q:\n%s", line, code, want, wantText, out.String())
+		}
+		return
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+	}()
+	base := "http://" + args[len(args)-1][len("--web.listen-address="):]
+	path, want := "/sd", `"__meta_sms_account":"marketing"` // serving exporter.yml: never scraped, no provider called
+	if strings.Contains(joined, "--demo") {
+		path, want = "/metrics", `sms_balance{account="eu-alerts"`
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get(base + path)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), want) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("README %q: %s never showed %q:\n%s", line, path, want, out.String())
+		}
+	}
 }
