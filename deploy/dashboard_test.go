@@ -377,7 +377,7 @@ func promLex(expr string) ([]promToken, error) {
 			}
 			s, err := strconv.Unquote(lit)
 			if err != nil {
-				return nil, fmt.Errorf("bad string %s: %v", expr[i:j+1], err)
+				return nil, fmt.Errorf("bad string %s: %w", expr[i:j+1], err)
 			}
 			toks = append(toks, promToken{"string", s})
 			i = j + 1

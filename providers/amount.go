@@ -41,7 +41,7 @@ func NormalizeCurrency(code string) (string, bool) {
 	}
 	for i := 0; i < 3; i++ {
 		c := code[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
 			return "", false
 		}
 	}

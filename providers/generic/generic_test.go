@@ -374,7 +374,7 @@ func TestBasicAuth(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != user || p != pass {
 			t.Errorf("basic auth = %q, %q, %v", u, p, ok)
-			w.WriteHeader(401)
+			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
 		pt.JSON(`{"balance":"0.05","currency":"USD"}`).ServeHTTP(w, r)
@@ -533,7 +533,7 @@ func TestValidate(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Validate() = %v, want nil", err)
 				}
-				if o.Method != "GET" && o.Method != "POST" || o.Format == "" || o.Unit == "" || len(o.AuthStatus) == 0 {
+				if o.Method != http.MethodGet && o.Method != http.MethodPost || o.Format == "" || o.Unit == "" || len(o.AuthStatus) == 0 {
 					t.Errorf("not normalised: %+v", o)
 				}
 				return

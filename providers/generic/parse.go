@@ -288,7 +288,7 @@ func decodeXML(body []byte) (*xmlNode, error) {
 	var stack []*xmlNode
 	for {
 		tok, err := dec.Token()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
