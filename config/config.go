@@ -211,7 +211,7 @@ func Parse(data []byte, file string, opts Options) (*Config, error) {
 	if opts.ReadFile == nil {
 		opts.ReadFile = ReadSecretFile
 	}
-	d := &decoder{file: file, dir: filepath.Dir(file), opts: opts, expanded: map[*yaml.Node]bool{}}
+	d := &decoder{file: file, dir: filepath.Dir(file), opts: opts, expanded: map[*yaml.Node]bool{}, keyLines: map[*yaml.Node]int{}}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -252,6 +252,17 @@ type decoder struct {
 	// expanded holds the scalar nodes whose value came from ${VAR}: their
 	// value is never shown in a message.
 	expanded map[*yaml.Node]bool
+	// keyLines holds the line of the key of each value node of a mapping.
+	keyLines map[*yaml.Node]int
+}
+
+// atKey returns a node at the line of n's key (n itself when unknown), for
+// errors about a whole block such as credentials:.
+func (d *decoder) atKey(n *yaml.Node) *yaml.Node {
+	if line, ok := d.keyLines[n]; ok {
+		return &yaml.Node{Line: line}
+	}
+	return n
 }
 
 func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
@@ -318,6 +329,7 @@ func (d *decoder) mapping(n *yaml.Node, path string, fields map[string]func(v *y
 			continue
 		}
 		seen[k.Value] = k.Line
+		d.keyLines[resolve(v)] = k.Line
 		fn(resolve(v), key)
 	}
 }
@@ -1009,7 +1021,7 @@ func (d *decoder) credentials(account, n *yaml.Node, path string, spec providers
 		}
 	}
 	if len(d.errs) == before { // no per-key error explains it
-		d.errorf(n, path, "provider %s needs %s; got %s", spec.ID, want, orNothing(sortedKeys(creds)))
+		d.errorf(d.atKey(n), path, "provider %s needs %s; got %s", spec.ID, want, orNothing(sortedKeys(creds)))
 	}
 	return nil
 }

@@ -2,6 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -185,5 +188,48 @@ func TestScrapeDeadline(t *testing.T) {
 			t.Errorf("header %q: deadline in %s, want between %s and %s", c.header, left, c.atLeast, c.atMost)
 		}
 		cancel()
+	}
+}
+
+// TestServerTimeouts checks that the server holds no connection forever
+// (only ReadHeaderTimeout was set): read, write and idle timeouts, and a
+// write timeout above the longest scrape.
+func TestServerTimeouts(t *testing.T) {
+	srv := newHTTPServer(http.NotFoundHandler())
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
+		t.Errorf("server timeouts: header %s, read %s, idle %s, max header %d", srv.ReadHeaderTimeout, srv.ReadTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
+	}
+	if srv.WriteTimeout <= maxScrapeTimeout {
+		t.Errorf("write timeout %s does not outlast the longest scrape (%s)", srv.WriteTimeout, maxScrapeTimeout)
+	}
+}
+
+// TestSlowClientIsCut checks on a live server that a client trickling its
+// request headers is disconnected (by ReadHeaderTimeout, shortened here).
+func TestSlowClientIsCut(t *testing.T) {
+	srv := newHTTPServer(http.NotFoundHandler())
+	srv.ReadHeaderTimeout = 200 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /metrics HTTP/1.1\r\nHost: x\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 512)
+	_, err = conn.Read(buf)
+	for err == nil { // a 408 may come first; then the close
+		_, err = conn.Read(buf)
+	}
+	if !errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "reset") {
+		t.Fatalf("the trickling client was not disconnected: %v", err)
 	}
 }
