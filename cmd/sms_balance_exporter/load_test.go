@@ -228,8 +228,15 @@ func TestLoadAndReloads(t *testing.T) {
 	t.Logf("%d scrapes served (%.0f/s), %d failed; latency p50 %s, p99 %s, longest %s",
 		served.Load(), float64(served.Load())/elapsed.Seconds(), failed.Load(),
 		latencies[len(latencies)/2], latencies[len(latencies)*99/100], longest)
-	if limit := time.Duration(loadScrapeSecs)*time.Second + 5*time.Second; longest > limit {
-		t.Errorf("a scrape took %s, beyond its %ds deadline (plus 5s to write it out)", longest, loadScrapeSecs)
+	// The deadline bounds the wait for refreshes; writing 200 answers at once
+	// takes CPU on top. Under the race detector (CI runs this test both ways)
+	// that CPU is about ten times more, so only gross overruns count there.
+	limit := time.Duration(loadScrapeSecs)*time.Second + 2*time.Second
+	if raceEnabled {
+		limit = 3 * time.Duration(loadScrapeSecs) * time.Second
+	}
+	if longest > limit {
+		t.Errorf("a scrape took %s, beyond its %ds deadline (allowed: %s; race detector: %v)", longest, loadScrapeSecs, limit, raceEnabled)
 	}
 	perTTL := int(math.Ceil(elapsed.Seconds()/loadCacheTTL.Seconds())) + 2
 	up.mu.Lock()
