@@ -2,7 +2,6 @@ package d7networks
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
@@ -41,26 +40,12 @@ func TestBalance(t *testing.T) {
 	}
 	cases = append(cases, pt.CommonFailures()...)
 	creds := map[string]string{"token": token}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodGet || r.URL.Path != "/messages/v1/balance" {
-					t.Errorf("request %s %s, want GET /messages/v1/balance", r.Method, r.URL.Path)
-				}
-				if got := r.Header.Get("Authorization"); got != "Bearer "+token {
-					t.Errorf("Authorization = %q", got)
-				}
-				if got := r.Header.Get("Accept"); got != "application/json" {
-					t.Errorf("Accept = %q", got)
-				}
-				c.Handler.ServeHTTP(w, r)
-			}))
-			defer srv.Close()
-			acct := pt.Settings(srv, creds)
-			acct.Currency = "EUR"
-			pt.Check(t, New(acct), c, creds)
-		})
-	}
+	want := pt.Request{Method: http.MethodGet, Path: "/messages/v1/balance",
+		Header: map[string]string{"Authorization": "Bearer " + token, "Accept": "application/json"}}
+	pt.Run(t, cases, creds, want, func(s providers.Settings) providers.Provider {
+		s.Currency = "EUR"
+		return New(s)
+	})
 }
 
 func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }

@@ -267,3 +267,61 @@ func CheckOutcome(t *testing.T, got []providers.Balance, err error) {
 		}
 	}
 }
+
+// Request is what a provider's balance call must look like; Check reports
+// every difference with t.Errorf. Empty fields are not checked.
+type Request struct {
+	Method string
+	Path   string
+	// Query holds the query parameters that must be there, with their values.
+	Query map[string]string
+	// Header holds the headers that must be there, with their values.
+	Header map[string]string
+	// BasicAuth is "user:pass" when the request must carry HTTP Basic auth.
+	BasicAuth string
+}
+
+// Check reports with t.Errorf how r differs from the expected request.
+func (want Request) Check(t *testing.T, r *http.Request) {
+	t.Helper()
+	if want.Method != "" && r.Method != want.Method {
+		t.Errorf("method %s, want %s", r.Method, want.Method)
+	}
+	if want.Path != "" && r.URL.Path != want.Path {
+		t.Errorf("path %s, want %s", r.URL.Path, want.Path)
+	}
+	for k, v := range want.Query {
+		if got := r.URL.Query().Get(k); got != v {
+			t.Errorf("query %s = %q, want %q", k, got, v)
+		}
+	}
+	for k, v := range want.Header {
+		if got := r.Header.Get(k); got != v {
+			t.Errorf("header %s = %q, want %q", k, got, v)
+		}
+	}
+	if want.BasicAuth != "" {
+		user, pass, ok := r.BasicAuth()
+		if !ok || user+":"+pass != want.BasicAuth {
+			t.Errorf("basic auth %q:%q (%v), want %q", user, pass, ok, want.BasicAuth)
+		}
+	}
+}
+
+// Run runs every case against its own httptest server, which checks each
+// request against want and then answers with the case's handler; build
+// makes the client from the server's settings (credentials creds). Each
+// outcome is checked with Check.
+func Run(t *testing.T, cases []Case, creds map[string]string, want Request, build func(providers.Settings) providers.Provider) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				want.Check(t, r)
+				c.Handler.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			Check(t, build(Settings(srv, creds)), c, creds)
+		})
+	}
+}
