@@ -71,34 +71,32 @@ func TestBalances(t *testing.T) {
 	}
 	cases = append(cases, pt.CommonFailures()...)
 	creds := map[string]string{"username": username, "api_key": apiKey}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodGet || r.URL.Path != "/version1/user" {
-					t.Errorf("request %s %s, want GET /version1/user", r.Method, r.URL.Path)
-				}
-				if got := r.URL.Query(); !reflect.DeepEqual(got, url.Values{"username": {username}}) {
-					t.Errorf("query = %v", got)
-				}
-				if got := r.Header.Get("apiKey"); got != apiKey {
-					t.Errorf("apiKey = %q", got)
-				}
-				if got := r.Header.Get("Accept"); got != "application/json" {
-					t.Errorf("Accept = %q", got)
-				}
-				c.Handler.ServeHTTP(w, r)
-			}))
-			defer srv.Close()
-			acct := pt.Settings(srv, creds)
-			acct.Currency = "TZS"
-			acct.Options = &Options{Sandbox: true} // an explicit base_url wins
-			p, err := New(acct)
-			if err != nil {
-				t.Fatal(err)
+	want := pt.Request{Method: http.MethodGet, Path: "/version1/user", Query: map[string]string{"username": username},
+		Header: map[string]string{"apiKey": apiKey, "Accept": "application/json"}}
+	pt.Run(t, onlyUsername(t, cases), creds, want, func(s providers.Settings) providers.Provider {
+		s.Currency = "TZS"
+		s.Options = &Options{Sandbox: true} // an explicit base_url wins
+		p, err := New(s)
+		if err != nil {
+			panic(err) // build has no t; New fails only on options of another type
+		}
+		return p
+	})
+}
+
+// onlyUsername adds to each case's handler the check pt.Request cannot
+// make: the query holds the username once and nothing else. It reports on
+// t, the test around the cases.
+func onlyUsername(t *testing.T, cases []pt.Case) []pt.Case {
+	for i, c := range cases {
+		cases[i].Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if got := r.URL.Query(); !reflect.DeepEqual(got, url.Values{"username": {username}}) {
+				t.Errorf("%s: query = %v", c.Name, got)
 			}
-			pt.Check(t, p, c, creds)
+			c.Handler.ServeHTTP(w, r)
 		})
 	}
+	return cases
 }
 
 // TestUsernameEscaped checks that the username is query-encoded.

@@ -2,7 +2,6 @@ package bulksms
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
@@ -95,24 +94,11 @@ func TestBalances(t *testing.T) {
 		{"API token", map[string]string{"token_id": tokenID, "token_secret": tokenSecret}, tokenID, tokenSecret},
 	}
 	for _, pair := range pairs {
-		for _, c := range cases(pair.user) {
-			t.Run(pair.name+"/"+c.Name, func(t *testing.T) {
-				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if r.Method != http.MethodGet || r.URL.Path != "/v1/profile" || r.URL.RawQuery != "" {
-						t.Errorf("request %s %s, want GET /v1/profile", r.Method, r.URL.RequestURI())
-					}
-					if u, p, ok := r.BasicAuth(); !ok || u != pair.user || p != pair.secret {
-						t.Errorf("Basic auth = %q, %q, %v", u, p, ok)
-					}
-					if got := r.Header.Get("Accept"); got != "application/json" {
-						t.Errorf("Accept = %q", got)
-					}
-					c.Handler.ServeHTTP(w, r)
-				}))
-				defer srv.Close()
-				pt.Check(t, New(pt.Settings(srv, pair.creds)), c, pair.creds)
-			})
-		}
+		t.Run(pair.name, func(t *testing.T) {
+			want := pt.Request{NoQuery: true, Method: http.MethodGet, Path: "/v1/profile", BasicAuth: pair.user + ":" + pair.secret,
+				Header: map[string]string{"Accept": "application/json"}}
+			pt.Run(t, cases(pair.user), pair.creds, want, func(s providers.Settings) providers.Provider { return New(s) })
+		})
 	}
 }
 

@@ -2,7 +2,6 @@ package clickatell
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -63,26 +62,13 @@ func TestBalances(t *testing.T) {
 	}
 	cases = append(cases, pt.CommonFailures()...)
 	creds := map[string]string{"api_key": apiKey}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodGet || r.URL.Path != "/public-client/balance" || r.URL.RawQuery != "" {
-					t.Errorf("request %s %s, want GET /public-client/balance", r.Method, r.URL.RequestURI())
-				}
-				if got := r.Header.Get("Authorization"); got != apiKey {
-					t.Errorf("Authorization = %q, want the bare API key", got)
-				}
-				if got := r.Header.Get("Accept"); got != "application/json" {
-					t.Errorf("Accept = %q", got)
-				}
-				c.Handler.ServeHTTP(w, r)
-			}))
-			defer srv.Close()
-			acct := pt.Settings(srv, creds)
-			acct.Currency = "GBP"
-			pt.Check(t, New(acct), c, creds)
-		})
-	}
+	// The bare API key, no scheme.
+	want := pt.Request{NoQuery: true, Method: http.MethodGet, Path: "/public-client/balance",
+		Header: map[string]string{"Authorization": apiKey, "Accept": "application/json"}}
+	pt.Run(t, cases, creds, want, func(s providers.Settings) providers.Provider {
+		s.Currency = "GBP"
+		return New(s)
+	})
 }
 
 func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }

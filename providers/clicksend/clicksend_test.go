@@ -2,7 +2,6 @@ package clicksend
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -101,26 +100,12 @@ func TestBalances(t *testing.T) {
 	}
 	cases = append(cases, pt.CommonFailures()...)
 	creds := map[string]string{"username": username, "api_key": apiKey}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodGet || r.URL.Path != "/v3/account" || r.URL.RawQuery != "" {
-					t.Errorf("request %s %s, want GET /v3/account", r.Method, r.URL.RequestURI())
-				}
-				if u, p, ok := r.BasicAuth(); !ok || u != username || p != apiKey {
-					t.Errorf("Basic auth = %q, %q, %v", u, p, ok)
-				}
-				if got := r.Header.Get("Accept"); got != "application/json" {
-					t.Errorf("Accept = %q", got)
-				}
-				c.Handler.ServeHTTP(w, r)
-			}))
-			defer srv.Close()
-			acct := pt.Settings(srv, creds)
-			acct.Currency = "NZD"
-			pt.Check(t, New(acct), c, creds)
-		})
-	}
+	want := pt.Request{NoQuery: true, Method: http.MethodGet, Path: "/v3/account", BasicAuth: username + ":" + apiKey,
+		Header: map[string]string{"Accept": "application/json"}}
+	pt.Run(t, cases, creds, want, func(s providers.Settings) providers.Provider {
+		s.Currency = "NZD"
+		return New(s)
+	})
 }
 
 func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }

@@ -2,7 +2,6 @@ package infobip
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -61,26 +60,12 @@ func TestBalances(t *testing.T) {
 	}
 	cases = append(cases, pt.CommonFailures()...)
 	creds := map[string]string{"api_key": apiKey}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodGet || r.URL.Path != "/account/1/balance" || r.URL.RawQuery != "" {
-					t.Errorf("request %s %s?%s, want GET /account/1/balance", r.Method, r.URL.Path, r.URL.RawQuery)
-				}
-				if got := r.Header.Get("Authorization"); got != "App "+apiKey {
-					t.Errorf("Authorization = %q", got)
-				}
-				if got := r.Header.Get("Accept"); got != "application/json" {
-					t.Errorf("Accept = %q", got)
-				}
-				c.Handler.ServeHTTP(w, r)
-			}))
-			defer srv.Close()
-			acct := pt.Settings(srv, creds)
-			acct.Currency = "CHF"
-			pt.Check(t, New(acct), c, creds)
-		})
-	}
+	want := pt.Request{NoQuery: true, Method: http.MethodGet, Path: "/account/1/balance",
+		Header: map[string]string{"Authorization": "App " + apiKey, "Accept": "application/json"}}
+	pt.Run(t, cases, creds, want, func(s providers.Settings) providers.Provider {
+		s.Currency = "CHF"
+		return New(s)
+	})
 }
 
 func TestSpecBaseURLRequired(t *testing.T) {

@@ -67,24 +67,9 @@ func TestBalances(t *testing.T) {
 	}
 	cases = append(cases, pt.CommonFailures()...)
 	creds := map[string]string{"access_key": accessKey}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodGet || r.URL.Path != "/balance" || r.URL.RawQuery != "" {
-					t.Errorf("request %s %s, want GET /balance", r.Method, r.URL)
-				}
-				if got := r.Header.Get("Authorization"); got != "AccessKey "+accessKey {
-					t.Errorf("Authorization = %q", got)
-				}
-				if got := r.Header.Get("Accept"); got != "application/json" {
-					t.Errorf("Accept = %q", got)
-				}
-				c.Handler.ServeHTTP(w, r)
-			}))
-			defer srv.Close()
-			pt.Check(t, New(pt.Settings(srv, creds)), c, creds)
-		})
-	}
+	want := pt.Request{NoQuery: true, Method: http.MethodGet, Path: "/balance",
+		Header: map[string]string{"Authorization": "AccessKey " + accessKey, "Accept": "application/json"}}
+	pt.Run(t, cases, creds, want, func(s providers.Settings) providers.Provider { return New(s) })
 }
 
 func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }

@@ -70,25 +70,9 @@ func cases() []pt.Case {
 
 func TestBalances(t *testing.T) {
 	creds := map[string]string{"auth_id": authID, "auth_token": authToken}
-	for _, c := range cases() {
-		t.Run(c.Name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				want := "/v1/Account/" + authID + "/"
-				if r.Method != http.MethodGet || r.URL.Path != want || r.URL.RawQuery != "" {
-					t.Errorf("request %s %s?%s, want GET %s", r.Method, r.URL.Path, r.URL.RawQuery, want)
-				}
-				if u, p, ok := r.BasicAuth(); !ok || u != authID || p != authToken {
-					t.Errorf("Basic auth = %q:%q (%v)", u, p, ok)
-				}
-				if got := r.Header.Get("Accept"); got != "application/json" {
-					t.Errorf("Accept = %q", got)
-				}
-				c.Handler.ServeHTTP(w, r)
-			}))
-			defer srv.Close()
-			pt.Check(t, New(pt.Settings(srv, creds)), c, creds)
-		})
-	}
+	want := pt.Request{NoQuery: true, Method: http.MethodGet, Path: "/v1/Account/" + authID + "/", BasicAuth: authID + ":" + authToken,
+		Header: map[string]string{"Accept": "application/json"}}
+	pt.Run(t, cases(), creds, want, func(s providers.Settings) providers.Provider { return New(s) })
 }
 
 // TestAccountCurrency checks that the account's `currency:` replaces USD.

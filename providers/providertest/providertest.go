@@ -275,10 +275,14 @@ type Request struct {
 	Path   string
 	// Query holds the query parameters that must be there, with their values.
 	Query map[string]string
+	// NoQuery requires a request without any query (no secret in the URL).
+	NoQuery bool
 	// Header holds the headers that must be there, with their values.
 	Header map[string]string
 	// BasicAuth is "user:pass" when the request must carry HTTP Basic auth.
 	BasicAuth string
+	// Absent lists headers that must not be there.
+	Absent []string
 }
 
 // Check reports with t.Errorf how r differs from the expected request.
@@ -295,9 +299,17 @@ func (want Request) Check(t *testing.T, r *http.Request) {
 			t.Errorf("query %s = %q, want %q", k, got, v)
 		}
 	}
+	if want.NoQuery && r.URL.RawQuery != "" {
+		t.Errorf("query %q, want none", r.URL.RawQuery)
+	}
 	for k, v := range want.Header {
 		if got := r.Header.Get(k); got != v {
 			t.Errorf("header %s = %q, want %q", k, got, v)
+		}
+	}
+	for _, k := range want.Absent {
+		if got, ok := r.Header[http.CanonicalHeaderKey(k)]; ok {
+			t.Errorf("header %s = %q, want none", k, got)
 		}
 	}
 	if want.BasicAuth != "" {

@@ -68,26 +68,12 @@ func TestBalances(t *testing.T) {
 	}
 	cases = append(cases, pt.CommonFailures()...)
 	creds := map[string]string{"api_key": apiKey}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodGet || r.URL.Path != "/v2/balance" || r.URL.RawQuery != "" {
-					t.Errorf("request %s %s, want GET /v2/balance", r.Method, r.URL)
-				}
-				if got := r.Header.Get("Authorization"); got != "Bearer "+apiKey {
-					t.Errorf("Authorization = %q", got)
-				}
-				if got := r.Header.Get("Accept"); got != "application/json" {
-					t.Errorf("Accept = %q", got)
-				}
-				c.Handler.ServeHTTP(w, r)
-			}))
-			defer srv.Close()
-			acct := pt.Settings(srv, creds)
-			acct.Currency = "CAD"
-			pt.Check(t, New(acct), c, creds)
-		})
-	}
+	want := pt.Request{NoQuery: true, Method: http.MethodGet, Path: "/v2/balance",
+		Header: map[string]string{"Authorization": "Bearer " + apiKey, "Accept": "application/json"}}
+	pt.Run(t, cases, creds, want, func(s providers.Settings) providers.Provider {
+		s.Currency = "CAD"
+		return New(s)
+	})
 }
 
 func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }

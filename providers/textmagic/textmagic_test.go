@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -94,32 +93,12 @@ func TestBalances(t *testing.T) {
 	}
 	cases = append(cases, pt.CommonFailures()...)
 	creds := map[string]string{"username": username, "api_key": apiKey}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodGet || r.URL.Path != "/api/v2/user" || r.URL.RawQuery != "" {
-					t.Errorf("request %s %s?%s, want GET /api/v2/user", r.Method, r.URL.Path, r.URL.RawQuery)
-				}
-				if got := r.Header.Get("X-TM-Username"); got != username {
-					t.Errorf("X-TM-Username = %q", got)
-				}
-				if got := r.Header.Get("X-TM-Key"); got != apiKey {
-					t.Errorf("X-TM-Key = %q", got)
-				}
-				if got := r.Header.Get("Accept"); got != "application/json" {
-					t.Errorf("Accept = %q", got)
-				}
-				if got := r.Header.Get("Authorization"); got != "" {
-					t.Errorf("Authorization = %q, want none", got)
-				}
-				c.Handler.ServeHTTP(w, r)
-			}))
-			defer srv.Close()
-			acct := pt.Settings(srv, creds)
-			acct.Currency = "CAD"
-			pt.Check(t, New(acct), c, creds)
-		})
-	}
+	want := pt.Request{NoQuery: true, Absent: []string{"Authorization"}, Method: http.MethodGet, Path: "/api/v2/user",
+		Header: map[string]string{"X-TM-Username": username, "X-TM-Key": apiKey, "Accept": "application/json"}}
+	pt.Run(t, cases, creds, want, func(s providers.Settings) providers.Provider {
+		s.Currency = "CAD"
+		return New(s)
+	})
 }
 
 func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }

@@ -66,27 +66,14 @@ func TestBalances(t *testing.T) {
 		{"api key", map[string]string{"account_sid": accountSid, "api_key_sid": apiKeySid, "api_key_secret": apiKeySecret}, apiKeySid, apiKeySecret},
 	}
 	for _, set := range sets {
-		for _, c := range cases() {
-			t.Run(set.name+"/"+c.Name, func(t *testing.T) {
-				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					want := "/2010-04-01/Accounts/" + accountSid + "/Balance.json"
-					if r.Method != http.MethodGet || r.URL.Path != want || r.URL.RawQuery != "" {
-						t.Errorf("request %s %s?%s, want GET %s", r.Method, r.URL.Path, r.URL.RawQuery, want)
-					}
-					if u, p, ok := r.BasicAuth(); !ok || u != set.user || p != set.pass {
-						t.Errorf("Basic auth = %q:%q (%v), want %q:%q", u, p, ok, set.user, set.pass)
-					}
-					if got := r.Header.Get("Accept"); got != "application/json" {
-						t.Errorf("Accept = %q", got)
-					}
-					c.Handler.ServeHTTP(w, r)
-				}))
-				defer srv.Close()
-				acct := pt.Settings(srv, set.creds)
-				acct.Currency = "EUR"
-				pt.Check(t, New(acct), c, set.creds)
+		t.Run(set.name, func(t *testing.T) {
+			want := pt.Request{NoQuery: true, Method: http.MethodGet, Path: "/2010-04-01/Accounts/" + accountSid + "/Balance.json",
+				BasicAuth: set.user + ":" + set.pass, Header: map[string]string{"Accept": "application/json"}}
+			pt.Run(t, cases(), set.creds, want, func(s providers.Settings) providers.Provider {
+				s.Currency = "EUR"
+				return New(s)
 			})
-		}
+		})
 	}
 }
 

@@ -2,7 +2,6 @@ package vonage
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
@@ -57,29 +56,12 @@ func TestBalances(t *testing.T) {
 	}
 	cases = append(cases, pt.CommonFailures()...)
 	creds := map[string]string{"api_key": apiKey, "api_secret": apiSecret}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodGet || r.URL.Path != "/account/get-balance" {
-					t.Errorf("request %s %s, want GET /account/get-balance", r.Method, r.URL.Path)
-				}
-				if r.URL.RawQuery != "" {
-					t.Errorf("query %q, want none (no secrets in URLs)", r.URL.RawQuery)
-				}
-				if k, s, ok := r.BasicAuth(); !ok || k != apiKey || s != apiSecret {
-					t.Errorf("Basic auth = %q:%q (%v)", k, s, ok)
-				}
-				if got := r.Header.Get("Accept"); got != "application/json" {
-					t.Errorf("Accept = %q", got)
-				}
-				c.Handler.ServeHTTP(w, r)
-			}))
-			defer srv.Close()
-			acct := pt.Settings(srv, creds)
-			acct.Currency = "USD" // ignored: Vonage balances are in euros
-			pt.Check(t, New(acct), c, creds)
-		})
-	}
+	want := pt.Request{NoQuery: true, Method: http.MethodGet, Path: "/account/get-balance", BasicAuth: apiKey + ":" + apiSecret,
+		Header: map[string]string{"Accept": "application/json"}}
+	pt.Run(t, cases, creds, want, func(s providers.Settings) providers.Provider {
+		s.Currency = "USD" // ignored: Vonage balances are in euros
+		return New(s)
+	})
 }
 
 func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }
