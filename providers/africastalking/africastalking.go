@@ -5,7 +5,6 @@
 package africastalking
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -54,23 +53,22 @@ type Options struct {
 // Validate implements providers.Options; there is nothing to check.
 func (o *Options) Validate() error { return nil }
 
-// Client fetches an Africa's Talking account's balance.
-type Client struct {
-	acct providers.Settings
-}
-
-// New returns a Client for the account. s.Options is nil or an *Options.
-func New(s providers.Settings) (*Client, error) {
+// New returns the account's balance call, to the host baseURL picks: one
+// amount of money, in the currency the API names (or the account's
+// `currency:` if it names none). s.Options is nil or an *Options.
+func New(s providers.Settings) (providers.Call, error) {
 	var opts *Options
 	if s.Options != nil {
 		o, ok := s.Options.(*Options)
 		if !ok {
-			return nil, fmt.Errorf("africastalking: options of type %T, want *africastalking.Options", s.Options)
+			return providers.Call{}, fmt.Errorf("africastalking: options of type %T, want *africastalking.Options", s.Options)
 		}
 		opts = o
 	}
 	s.BaseURL = baseURL(s.BaseURL, opts)
-	return &Client{acct: s}, nil
+	return providers.Call{Settings: s, Path: "/version1/user", Auth: auth, Parse: func(resp *providers.Response, s providers.Settings) ([]providers.Balance, error) {
+		return parse(resp, s.Currency)
+	}}, nil
 }
 
 // baseURL picks the API host. The configuration fills base_url with the
@@ -89,30 +87,11 @@ func baseURL(configured string, opts *Options) string {
 	}
 }
 
-// Balances implements providers.Provider: one amount of money, in the
-// currency the API names (or the account's `currency:` if it names none).
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	username := c.acct.Credentials["username"]
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, "/version1/user", nil)
-	if err != nil {
-		return nil, err
-	}
-	// Set after NewRequest so that no error message can show the username.
-	req.URL.RawQuery = url.Values{"username": {username}}.Encode()
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("apiKey", c.acct.Credentials["api_key"])
-	resp, err := c.acct.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	return c.read(resp)
-}
-
-// read parses the answer. parse quotes UserData.balance, which is not a
-// quote made through resp: the account's secrets are redacted from it here.
-func (c *Client) read(resp *providers.Response) ([]providers.Balance, error) {
-	bs, err := parse(resp, c.acct.Currency)
-	return bs, c.acct.RedactError(err)
+// auth sets the username in the query (after NewRequest, so that no error
+// message can show it) and the API key in the apiKey header.
+func auth(req *http.Request, creds map[string]string) {
+	req.URL.RawQuery = url.Values{"username": {creds["username"]}}.Encode()
+	req.Header.Set("apiKey", creds["api_key"])
 }
 
 // userData is the object holding the balance.

@@ -146,8 +146,8 @@ func TestBaseURL(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if cl.acct.BaseURL != c.want {
-				t.Errorf("New: BaseURL = %q, want %q", cl.acct.BaseURL, c.want)
+			if cl.Settings.BaseURL != c.want {
+				t.Errorf("New: BaseURL = %q, want %q", cl.Settings.BaseURL, c.want)
 			}
 		})
 	}
@@ -242,7 +242,9 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
 		resp := &providers.Response{Op: "GET /version1/user", Status: status, Header: http.Header{"Content-Type": {contentType}}, Body: body}
-		got, err := c.read(resp)
+		// What Call.Balances does with the answer: parse, then redact.
+		got, err := c.Parse(resp, c.Settings)
+		err = c.Settings.RedactError(err)
 		pt.CheckOutcome(t, got, err)
 		if err == nil && (status < 200 || status > 299) {
 			t.Fatalf("HTTP %d parsed as a success: %+v", status, got)

@@ -4,7 +4,6 @@
 package bulksms
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -28,42 +27,22 @@ var Spec = providers.Spec{
 // path is the profile endpoint, which carries the credits.
 const path = "/v1/profile"
 
-// Client fetches a BulkSMS.com account's credits.
-type Client struct {
-	acct providers.Settings
-}
-
-// New returns a Client for the account.
-func New(s providers.Settings) *Client {
-	return &Client{acct: s}
-}
-
-// basicAuth returns the pair the account gives: username and password, or
-// else the API token's id and secret.
-func (c *Client) basicAuth() (string, string) {
-	cr := c.acct.Credentials
-	if _, ok := cr["username"]; ok {
-		return cr["username"], cr["password"]
-	}
-	return cr["token_id"], cr["token_secret"]
-}
-
-// Balances implements providers.Provider: the credits, then the credit
+// New returns the account's balance call: the credits, then the credit
 // limit when the profile has one.
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, path, nil)
-	if err != nil {
-		return nil, err
+func New(s providers.Settings) providers.Call {
+	return providers.Call{Settings: s, Path: path, Auth: basicAuth, Parse: func(resp *providers.Response, _ providers.Settings) ([]providers.Balance, error) {
+		return parse(resp)
+	}}
+}
+
+// basicAuth sets the pair the account gives: username and password, or
+// else the API token's id and secret.
+func basicAuth(req *http.Request, cr map[string]string) {
+	if _, ok := cr["username"]; ok {
+		req.SetBasicAuth(cr["username"], cr["password"])
+		return
 	}
-	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth(c.basicAuth())
-	resp, err := c.acct.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	got, err := parse(resp)
-	// parse also quotes a problem's title, which resp does not redact.
-	return got, c.acct.RedactError(err)
+	req.SetBasicAuth(cr["token_id"], cr["token_secret"])
 }
 
 // profile is the part of the profile answer that is read.

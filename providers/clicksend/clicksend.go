@@ -5,7 +5,6 @@ package clicksend
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -29,33 +28,14 @@ var Spec = providers.Spec{
 // path is the account endpoint, which carries the balance.
 const path = "/v3/account"
 
-// Client fetches a ClickSend account's balance.
-type Client struct {
-	acct providers.Settings
-}
-
-// New returns a Client for the account.
-func New(s providers.Settings) *Client {
-	return &Client{acct: s}
-}
-
-// Balances implements providers.Provider: one amount of money, in the
+// New returns the account's balance call: one amount of money, in the
 // currency the account reports (else the account's configured currency).
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, path, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth(c.acct.Credentials["username"], c.acct.Credentials["api_key"])
-	resp, err := c.acct.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	got, err := parse(resp, c.acct.Currency)
-	// parse also quotes single fields of the answer (response_msg, a
-	// currency), which resp does not redact.
-	return got, c.acct.RedactError(err)
+func New(s providers.Settings) providers.Call {
+	return providers.Call{Settings: s, Path: path, Auth: func(req *http.Request, creds map[string]string) {
+		req.SetBasicAuth(creds["username"], creds["api_key"])
+	}, Parse: func(resp *providers.Response, s providers.Settings) ([]providers.Balance, error) {
+		return parse(resp, s.Currency)
+	}}
 }
 
 // envelope is ClickSend's response envelope around /v3/account.

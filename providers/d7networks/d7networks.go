@@ -3,7 +3,6 @@
 package d7networks
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 
@@ -22,31 +21,17 @@ var Spec = providers.Spec{
 		Wallet: providers.Wallet{Balance: 99.9999999, DrainPerSecond: 0.00005}},
 }
 
-// Client fetches a D7 Networks account's balance.
-type Client struct {
-	acct providers.Settings
-}
-
-// New returns a Client for the account.
-func New(s providers.Settings) *Client { return &Client{acct: s} }
-
-// Balances implements providers.Provider: one amount of money in the
+// New returns the account's balance call: one amount of money in the
 // account's configured currency (the API does not say which).
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, "/messages/v1/balance", nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.acct.Credentials["token"])
-	resp, err := c.acct.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
-		return nil, providers.Errorf(providers.ReasonAuth, "%s: token rejected: HTTP %d%s", resp.Op, resp.Status, detailCode(resp.Body))
-	}
-	return parse(resp, c.acct.Currency)
+func New(s providers.Settings) providers.Call {
+	return providers.Call{Settings: s, Path: "/messages/v1/balance", Auth: func(req *http.Request, creds map[string]string) {
+		req.Header.Set("Authorization", "Bearer "+creds["token"])
+	}, Parse: func(resp *providers.Response, s providers.Settings) ([]providers.Balance, error) {
+		if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
+			return nil, providers.Errorf(providers.ReasonAuth, "%s: token rejected: HTTP %d%s", resp.Op, resp.Status, detailCode(resp.Body))
+		}
+		return parse(resp, s.Currency)
+	}}
 }
 
 // parse reads a 2xx answer. The documented answer is {"balance": 99.9999999};

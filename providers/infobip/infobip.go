@@ -5,7 +5,6 @@ package infobip
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -27,33 +26,14 @@ var Spec = providers.Spec{
 	},
 }
 
-// Client fetches an Infobip account's balance.
-type Client struct {
-	acct providers.Settings
-}
-
-// New returns a Client for the account.
-func New(s providers.Settings) *Client {
-	return &Client{acct: s}
-}
-
-// Balances implements providers.Provider: one amount of money in the
+// New returns the account's balance call: one amount of money in the
 // currency the answer names.
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, "/account/1/balance", nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Authorization", "App "+c.acct.Credentials["api_key"])
-	resp, err := c.acct.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	// parse quotes the texts of error answers, which are not quotes made
-	// through resp: the account's secrets are redacted from them here.
-	bs, err := parse(resp, c.acct.Currency)
-	return bs, c.acct.RedactError(err)
+func New(s providers.Settings) providers.Call {
+	return providers.Call{Settings: s, Path: "/account/1/balance", Auth: func(req *http.Request, creds map[string]string) {
+		req.Header.Set("Authorization", "App "+creds["api_key"])
+	}, Parse: func(resp *providers.Response, s providers.Settings) ([]providers.Balance, error) {
+		return parse(resp, s.Currency)
+	}}
 }
 
 // exception is the inside of Infobip's classic error body.

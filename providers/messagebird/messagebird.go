@@ -4,7 +4,6 @@
 package messagebird
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -25,34 +24,14 @@ var Spec = providers.Spec{
 	},
 }
 
-// Client fetches a MessageBird account's balance.
-type Client struct {
-	acct providers.Settings
-}
-
-// New returns a Client for the account.
-func New(s providers.Settings) *Client {
-	return &Client{acct: s}
-}
-
-// Balances implements providers.Provider: one amount, credits or money in
+// New returns the account's balance call: one amount, credits or money in
 // the currency the API names.
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, "/balance", nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Authorization", "AccessKey "+c.acct.Credentials["access_key"])
-	resp, err := c.acct.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	// parse quotes the descriptions of error answers and the type, which
-	// are not quotes made through resp: the account's secrets are redacted
-	// from them here.
-	bs, err := parse(resp)
-	return bs, c.acct.RedactError(err)
+func New(s providers.Settings) providers.Call {
+	return providers.Call{Settings: s, Path: "/balance", Auth: func(req *http.Request, creds map[string]string) {
+		req.Header.Set("Authorization", "AccessKey "+creds["access_key"])
+	}, Parse: func(resp *providers.Response, _ providers.Settings) ([]providers.Balance, error) {
+		return parse(resp)
+	}}
 }
 
 // Words MessageBird uses in `type` for money, by currency.

@@ -4,7 +4,6 @@ package plivo
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -31,38 +30,21 @@ var Spec = providers.Spec{
 // no `currency:`: the API does not name one, and Plivo bills in US dollars.
 const DefaultCurrency = "USD"
 
-// Client fetches a Plivo account's balance.
-type Client struct {
-	acct providers.Settings
-}
-
-// New returns a Client for the account.
-func New(s providers.Settings) *Client {
-	return &Client{acct: s}
-}
-
-// Balances implements providers.Provider: one amount of money, the
+// New returns the account's balance call: one amount of money, the
 // account's cash credits, in the account's `currency:` or else US dollars.
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	creds := c.acct.Credentials
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, "/v1/Account/"+url.PathEscape(creds["auth_id"])+"/", nil)
-	if err != nil {
-		return nil, c.acct.RedactError(err) // it names the path, and so the auth id
-	}
-	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth(creds["auth_id"], creds["auth_token"])
-	resp, err := c.acct.Do(req) // resp.Op shows the auth id as <secret>
-	if err != nil {
-		return nil, err
-	}
-	currency := c.acct.Currency
-	if currency == "" {
-		currency = DefaultCurrency
-	}
-	// Plivo's error messages may echo the path, and so the auth id: parse
-	// quotes them, and those are not quotes made through resp.
-	bs, err := parse(resp, currency)
-	return bs, c.acct.RedactError(err)
+// The path holds the auth id (escaped); resp.Op and every error show it as
+// <secret>.
+func New(s providers.Settings) providers.Call {
+	path := "/v1/Account/" + url.PathEscape(s.Credentials["auth_id"]) + "/"
+	return providers.Call{Settings: s, Path: path, Auth: func(req *http.Request, creds map[string]string) {
+		req.SetBasicAuth(creds["auth_id"], creds["auth_token"])
+	}, Parse: func(resp *providers.Response, s providers.Settings) ([]providers.Balance, error) {
+		currency := s.Currency
+		if currency == "" {
+			currency = DefaultCurrency
+		}
+		return parse(resp, currency)
+	}}
 }
 
 // describe returns what an error answer says for an error message. Plivo's

@@ -7,7 +7,6 @@ package smsc
 
 import (
 	"bytes"
-	"context"
 	"mime"
 	"net/http"
 	"net/url"
@@ -39,40 +38,24 @@ var Spec = providers.Spec{
 	},
 }
 
-// Client fetches an SMSC.ru account's balance.
-type Client struct {
-	acct providers.Settings
-}
-
-// New returns a Client for the account.
-func New(s providers.Settings) *Client {
-	return &Client{acct: s}
-}
-
-// Balances implements providers.Provider: one amount of money in the
+// New returns the account's balance call: one amount of money in the
 // currency the API names (cur=1), RUR read as RUB.
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	// The query is set on the built request, never passed as a path, so
-	// that no error (including NewRequest's) can show it.
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, balancePath, nil)
-	if err != nil {
-		return nil, err
-	}
+func New(s providers.Settings) providers.Call {
+	return providers.Call{Settings: s, Path: balancePath, Auth: auth, Parse: func(resp *providers.Response, s providers.Settings) ([]providers.Balance, error) {
+		return parse(resp, s.Currency)
+	}}
+}
+
+// auth sets the query on the built request (the credentials are never
+// passed as a path, so that no error, including NewRequest's, can show
+// them).
+func auth(req *http.Request, creds map[string]string) {
 	q := url.Values{}
-	q.Set("login", c.acct.Credentials["login"])
-	q.Set("psw", c.acct.Credentials["password"])
+	q.Set("login", creds["login"])
+	q.Set("psw", creds["password"])
 	q.Set("fmt", "3") // JSON
 	q.Set("cur", "1") // include the currency
 	req.URL.RawQuery = q.Encode()
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.acct.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	got, err := parse(resp, c.acct.Currency)
-	// parse also quotes single fields of the answer (the error text, a
-	// currency), which resp does not redact.
-	return got, c.acct.RedactError(err)
 }
 
 // parse reads the answer to the balance call. Every SMSC.ru error comes

@@ -6,7 +6,6 @@ package smsru
 
 import (
 	"bytes"
-	"context"
 	"mime"
 	"net/http"
 	"net/url"
@@ -37,37 +36,21 @@ var Spec = providers.Spec{
 	},
 }
 
-// Client fetches an SMS.ru account's balance.
-type Client struct {
-	acct providers.Settings
-}
-
-// New returns a Client for the account.
-func New(s providers.Settings) *Client {
-	return &Client{acct: s}
-}
-
-// Balances implements providers.Provider: one amount of money in RUB (the
+// New returns the account's balance call: one amount of money in RUB (the
 // account's `currency:` is not used: SMS.ru accounts are in roubles).
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	// The query is set on the built request, never passed as a path, so
-	// that no error (including NewRequest's) can show it.
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, balancePath, nil)
-	if err != nil {
-		return nil, err
-	}
+func New(s providers.Settings) providers.Call {
+	return providers.Call{Settings: s, Path: balancePath, Auth: auth, Parse: func(resp *providers.Response, _ providers.Settings) ([]providers.Balance, error) {
+		return parse(resp)
+	}}
+}
+
+// auth sets the query on the built request (the api_id is never passed as
+// a path, so that no error, including NewRequest's, can show it).
+func auth(req *http.Request, creds map[string]string) {
 	q := url.Values{}
-	q.Set("api_id", c.acct.Credentials["api_id"])
+	q.Set("api_id", creds["api_id"])
 	q.Set("json", "1")
 	req.URL.RawQuery = q.Encode()
-	req.Header.Set("Accept", "application/json")
-	resp, err := c.acct.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	got, err := parse(resp)
-	// parse also quotes the status_text, which resp does not redact.
-	return got, c.acct.RedactError(err)
 }
 
 // parse reads the answer to the balance call. Every SMS.ru error comes with

@@ -3,7 +3,6 @@
 package telnyx
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -24,34 +23,14 @@ var Spec = providers.Spec{
 	},
 }
 
-// Client fetches a Telnyx account's balance.
-type Client struct {
-	acct providers.Settings
-}
-
-// New returns a Client for the account.
-func New(s providers.Settings) *Client {
-	return &Client{acct: s}
-}
-
-// Balances implements providers.Provider: the balance, then the credit limit
-// when the API gives one.
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, "/v2/balance", nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.acct.Credentials["api_key"])
-	resp, err := c.acct.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	// parse quotes the titles of error answers and the currency, which are
-	// not quotes made through resp: the account's secrets are redacted from
-	// them here.
-	bs, err := parse(resp, c.acct.Currency)
-	return bs, c.acct.RedactError(err)
+// New returns the account's balance call: the balance, then the credit
+// limit when the API gives one.
+func New(s providers.Settings) providers.Call {
+	return providers.Call{Settings: s, Path: "/v2/balance", Auth: func(req *http.Request, creds map[string]string) {
+		req.Header.Set("Authorization", "Bearer "+creds["api_key"])
+	}, Parse: func(resp *providers.Response, s providers.Settings) ([]providers.Balance, error) {
+		return parse(resp, s.Currency)
+	}}
 }
 
 // parse turns the answer to GET /v2/balance into amounts. The documented

@@ -5,7 +5,6 @@ package textmagic
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 
@@ -28,36 +27,17 @@ var Spec = providers.Spec{
 	},
 }
 
-// Client fetches a TextMagic account's balance.
-type Client struct {
-	acct providers.Settings
-}
-
-// New returns a Client for the account.
-func New(s providers.Settings) *Client {
-	return &Client{acct: s}
-}
-
-// Balances implements providers.Provider: one amount of money in the
+// New returns the account's balance call: one amount of money in the
 // currency the user object names (the account's `currency:` when it names
 // none).
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, userPath, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	// The header names come from third-party clients [3rd].
-	req.Header.Set("X-TM-Username", c.acct.Credentials["username"])
-	req.Header.Set("X-TM-Key", c.acct.Credentials["api_key"])
-	resp, err := c.acct.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	got, err := parse(resp, c.acct.Currency)
-	// parse also quotes single fields of the answer (a refusal's message, a
-	// currency), which resp does not redact.
-	return got, c.acct.RedactError(err)
+func New(s providers.Settings) providers.Call {
+	return providers.Call{Settings: s, Path: userPath, Auth: func(req *http.Request, creds map[string]string) {
+		// The header names come from third-party clients [3rd].
+		req.Header.Set("X-TM-Username", creds["username"])
+		req.Header.Set("X-TM-Key", creds["api_key"])
+	}, Parse: func(resp *providers.Response, s providers.Settings) ([]providers.Balance, error) {
+		return parse(resp, s.Currency)
+	}}
 }
 
 // parse reads the answer to GET /api/v2/user. The balance is a JSON number

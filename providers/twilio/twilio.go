@@ -4,7 +4,6 @@
 package twilio
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -26,39 +25,25 @@ var Spec = providers.Spec{
 	},
 }
 
-// Client fetches a Twilio account's balance.
-type Client struct {
-	acct providers.Settings
+// New returns the account's balance call. The path holds the account sid
+// (escaped); resp.Op and every error show it as <secret>.
+func New(s providers.Settings) providers.Call {
+	path := "/2010-04-01/Accounts/" + url.PathEscape(s.Credentials["account_sid"]) + "/Balance.json"
+	// Twilio echoes the path, and so the sid, in its 404 message: parse
+	// quotes that message, which Call redacts.
+	return providers.Call{Settings: s, Path: path, Auth: auth, Parse: func(resp *providers.Response, s providers.Settings) ([]providers.Balance, error) {
+		return parse(resp, s.Currency)
+	}}
 }
 
-// New returns a Client for the account.
-func New(s providers.Settings) *Client {
-	return &Client{acct: s}
-}
-
-// Balances implements providers.Provider: one amount of money in the
-// currency the answer names.
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	creds := c.acct.Credentials
-	path := "/2010-04-01/Accounts/" + url.PathEscape(creds["account_sid"]) + "/Balance.json"
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, path, nil)
-	if err != nil {
-		return nil, c.acct.RedactError(err) // it names the path, and so the sid
-	}
-	req.Header.Set("Accept", "application/json")
+// auth sets HTTP Basic auth: the API key's sid and secret when the account
+// gives them, else the account sid and auth token.
+func auth(req *http.Request, creds map[string]string) {
 	if key := creds["api_key_sid"]; key != "" {
 		req.SetBasicAuth(key, creds["api_key_secret"])
 	} else {
 		req.SetBasicAuth(creds["account_sid"], creds["auth_token"])
 	}
-	resp, err := c.acct.Do(req) // resp.Op shows the sid as <secret>
-	if err != nil {
-		return nil, err
-	}
-	// Twilio echoes the path, and so the sid, in its 404 message: parse
-	// quotes that message, which is not a quote made through resp.
-	bs, err := parse(resp, c.acct.Currency)
-	return bs, c.acct.RedactError(err)
 }
 
 // errorBody is Twilio's error answer, e.g. 401

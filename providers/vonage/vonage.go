@@ -6,7 +6,6 @@ package vonage
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -31,32 +30,13 @@ var Spec = providers.Spec{
 // it, and accounts are kept in euros.
 const Currency = "EUR"
 
-// Client fetches a Vonage account's balance.
-type Client struct {
-	acct providers.Settings
-}
-
-// New returns a Client for the account.
-func New(s providers.Settings) *Client {
-	return &Client{acct: s}
-}
-
-// Balances implements providers.Provider: one amount of money in euros.
-func (c *Client) Balances(ctx context.Context) ([]providers.Balance, error) {
-	req, err := providers.NewRequest(ctx, c.acct, http.MethodGet, "/account/get-balance", nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth(c.acct.Credentials["api_key"], c.acct.Credentials["api_secret"])
-	resp, err := c.acct.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	// parse quotes the labels of error answers, which are not quotes made
-	// through resp: the account's secrets are redacted from them here.
-	bs, err := parse(resp)
-	return bs, c.acct.RedactError(err)
+// New returns the account's balance call: one amount of money in euros.
+func New(s providers.Settings) providers.Call {
+	return providers.Call{Settings: s, Path: "/account/get-balance", Auth: func(req *http.Request, creds map[string]string) {
+		req.SetBasicAuth(creds["api_key"], creds["api_secret"])
+	}, Parse: func(resp *providers.Response, _ providers.Settings) ([]providers.Balance, error) {
+		return parse(resp)
+	}}
 }
 
 // answer holds every field the balance call is known to answer with: the
