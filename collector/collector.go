@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"sort"
 	"sync"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/config"
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
@@ -21,44 +23,72 @@ import (
 
 // Defaults for Options.
 const (
-	DefaultMaxConcurrency = 32
-	DefaultFailureTTL     = 15 * time.Second
+	// DefaultMaxConcurrency is the default limit of provider calls in flight
+	// at once to one API host: enough for a cold scrape of a hundred
+	// accounts on one host, or of hundreds on different hosts, in one wave.
+	DefaultMaxConcurrency = 128
+	// DefaultMaxTotalConcurrency bounds the provider calls in flight at once
+	// over all hosts: a safety cap on goroutines, sockets and memory.
+	DefaultMaxTotalConcurrency = 1024
+	DefaultFailureTTL          = 15 * time.Second
 )
 
 var (
 	labels        = []string{"provider", "account"}
 	balanceLabels = []string{"provider", "account", "unit", "currency"}
 
-	balanceDesc = prometheus.NewDesc("sms_balance",
+	balanceFamily = newFamily("sms_balance",
 		"Balance left on the provider account, in the given unit (currency: money in the given ISO currency; credits: messages or credits).",
-		balanceLabels, nil)
-	thresholdDesc = prometheus.NewDesc("sms_balance_low_threshold",
+		dto.MetricType_GAUGE, balanceLabels)
+	thresholdFamily = newFamily("sms_balance_low_threshold",
 		"Configured low_balance_threshold of the account, in the unit of its main sms_balance.",
-		balanceLabels, nil)
-	creditLimitDesc = prometheus.NewDesc("sms_balance_credit_limit",
+		dto.MetricType_GAUGE, balanceLabels)
+	creditLimitFamily = newFamily("sms_balance_credit_limit",
 		"Credit or overdraft limit of the provider account that may be spent beyond sms_balance, in the same unit.",
-		balanceLabels, nil)
-	upDesc = prometheus.NewDesc("sms_provider_up",
-		"1 if the latest balance refresh of the account succeeded, else 0.", labels, nil)
-	authDesc = prometheus.NewDesc("sms_provider_auth_failures_total",
-		"Balance refreshes rejected by the provider because of the credentials.", labels, nil)
-	requestsDesc = prometheus.NewDesc("sms_provider_requests_total",
-		"Balance refreshes that went to the provider.", labels, nil)
-	failuresDesc = prometheus.NewDesc("sms_provider_request_failures_total",
+		dto.MetricType_GAUGE, balanceLabels)
+	upFamily = newFamily("sms_provider_up",
+		"1 if the latest balance refresh of the account succeeded, else 0.", dto.MetricType_GAUGE, labels)
+	authFamily = newFamily("sms_provider_auth_failures_total",
+		"Balance refreshes rejected by the provider because of the credentials.", dto.MetricType_COUNTER, labels)
+	requestsFamily = newFamily("sms_provider_requests_total",
+		"Balance refreshes that went to the provider.", dto.MetricType_COUNTER, labels)
+	failuresFamily = newFamily("sms_provider_request_failures_total",
 		"Failed balance refreshes, by reason (auth, timeout, rate_limited, http_status, bad_response, network).",
-		append(append([]string{}, labels...), "reason"), nil)
-	durationDesc = prometheus.NewDesc("sms_provider_request_duration_seconds",
-		"Duration of balance refreshes that went to the provider (token fetch included).", labels, nil)
-	lastSuccessDesc = prometheus.NewDesc("sms_provider_last_success_timestamp_seconds",
-		"Unix time of the account's latest successful balance refresh.", labels, nil)
+		dto.MetricType_COUNTER, append(append([]string{}, labels...), "reason"))
+	durationFamily = newFamily("sms_provider_request_duration_seconds",
+		"Duration of balance refreshes that went to the provider (token fetch included).", dto.MetricType_HISTOGRAM, labels)
+	lastSuccessFamily = newFamily("sms_provider_last_success_timestamp_seconds",
+		"Unix time of the account's latest successful balance refresh.", dto.MetricType_GAUGE, labels)
+
+	// families are all of the above, sorted by name; family.index is the
+	// position of each.
+	families = sortFamilies(balanceFamily, thresholdFamily, creditLimitFamily, upFamily, authFamily,
+		requestsFamily, failuresFamily, durationFamily, lastSuccessFamily)
+
+	balanceDesc     = balanceFamily.desc
+	thresholdDesc   = thresholdFamily.desc
+	creditLimitDesc = creditLimitFamily.desc
+	upDesc          = upFamily.desc
+	authDesc        = authFamily.desc
+	requestsDesc    = requestsFamily.desc
+	failuresDesc    = failuresFamily.desc
+	durationDesc    = durationFamily.desc
+	lastSuccessDesc = lastSuccessFamily.desc
 )
 
 // Options configure a Collector. Zero values take the defaults.
 type Options struct {
 	// Logger receives one line when an account starts failing and one when it recovers.
 	Logger log.Logger
-	// MaxConcurrency bounds the provider calls in flight at once.
+	// MaxConcurrency bounds the provider calls in flight at once to one API
+	// host (the host:port of the accounts' base_url; accounts without one,
+	// such as the http provider's, share one limit per provider id). An
+	// account's max_concurrency lowers its host's limit: the lowest of the
+	// accounts sharing the host wins.
 	MaxConcurrency int
+	// MaxTotalConcurrency bounds the provider calls in flight at once over
+	// all hosts.
+	MaxTotalConcurrency int
 	// FailureTTL is the longest a failed refresh is remembered (bounded by
 	// the account's cache_ttl, at least one second, and extended to a 429's
 	// Retry-After).
@@ -76,12 +106,14 @@ type Options struct {
 
 // Collector implements prometheus.Collector for the configured accounts.
 type Collector struct {
-	opts Options
-	sem  chan struct{}
+	opts     Options
+	dispatch *dispatcher
 
 	mu       sync.RWMutex
-	accounts []*accountState
+	accounts []*accountState // in file order
+	sorted   []*accountState // by name
 	byName   map[string]*accountState
+	limits   map[string]*hostLimit // by hostKey, for the hosts of accounts
 }
 
 // New returns a Collector with no accounts; call Apply to give it some.
@@ -91,6 +123,9 @@ func New(opts Options) *Collector {
 	}
 	if opts.MaxConcurrency <= 0 {
 		opts.MaxConcurrency = DefaultMaxConcurrency
+	}
+	if opts.MaxTotalConcurrency <= 0 {
+		opts.MaxTotalConcurrency = DefaultMaxTotalConcurrency
 	}
 	if opts.FailureTTL <= 0 {
 		opts.FailureTTL = DefaultFailureTTL
@@ -104,12 +139,13 @@ func New(opts Options) *Collector {
 	if opts.Lookup == nil {
 		opts.Lookup = registry.Lookup
 	}
-	return &Collector{opts: opts, sem: make(chan struct{}, opts.MaxConcurrency)}
+	return &Collector{opts: opts, dispatch: newDispatcher(opts.MaxTotalConcurrency), limits: map[string]*hostLimit{}}
 }
 
 // Apply installs cfg's accounts. An account whose configuration did not
-// change keeps its cache, token and counters; removed accounts vanish. On
-// error nothing changes.
+// change keeps its cache, token and counters; removed accounts vanish. A
+// host still in use keeps its concurrency limiter (with its calls in
+// flight), its limit recomputed. On error nothing changes.
 func (c *Collector) Apply(cfg *config.Config) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -151,11 +187,29 @@ func (c *Collector) Apply(cfg *config.Config) error {
 		}
 		next = append(next, newAccountState(ac, p, secrets))
 	}
+	limits := make(map[string]*hostLimit)
+	for key, n := range hostLimits(cfg.Accounts, c.opts.MaxConcurrency) {
+		h, ok := c.limits[key]
+		if !ok {
+			h = &hostLimit{key: key}
+		}
+		c.dispatch.setLimit(h, n)
+		limits[key] = h
+	}
+	for _, a := range next {
+		h := limits[hostKey(a.cfg)]
+		a.mu.Lock()
+		a.limit = h // unchanged for a kept account: same host, same limiter
+		a.mu.Unlock()
+	}
+	c.limits = limits
 	c.accounts = next
 	c.byName = make(map[string]*accountState, len(next))
 	for _, a := range next {
 		c.byName[a.cfg.Name] = a
 	}
+	c.sorted = append([]*accountState(nil), next...)
+	sort.Slice(c.sorted, func(i, j int) bool { return c.sorted[i].cfg.Name < c.sorted[j].cfg.Name })
 	return nil
 }
 
@@ -164,15 +218,19 @@ func sameAccount(a, b config.Account) bool {
 	return reflect.DeepEqual(a, b)
 }
 
+// snapshot returns the accounts in file order. Apply replaces the slice and
+// never changes it afterwards: callers only read it.
 func (c *Collector) snapshot() []*accountState {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return append([]*accountState(nil), c.accounts...)
+	return c.accounts
 }
+
+var descs = []*prometheus.Desc{balanceDesc, thresholdDesc, creditLimitDesc, upDesc, authDesc, requestsDesc, failuresDesc, durationDesc, lastSuccessDesc}
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{balanceDesc, thresholdDesc, creditLimitDesc, upDesc, authDesc, requestsDesc, failuresDesc, durationDesc, lastSuccessDesc} {
+	for _, d := range descs {
 		ch <- d
 	}
 }
@@ -238,7 +296,7 @@ func (c *Collector) collect(ctx context.Context, ch chan<- prometheus.Metric, ac
 	pending := c.refresh(ctx, accounts)
 	now := c.opts.Now()
 	for i, a := range accounts {
-		a.emit(ch, now, pending[i])
+		a.emit(ch, now, pending != nil && pending[i])
 	}
 }
 
@@ -250,7 +308,7 @@ func (c *Collector) Refresh(ctx context.Context) []Status {
 	out := make([]Status, len(accounts))
 	for i, a := range accounts {
 		out[i] = a.status()
-		if pending[i] {
+		if pending != nil && pending[i] {
 			out[i].Up = false
 			out[i].LastError = "not refreshed before the deadline"
 			out[i].Reason = providers.ReasonTimeout
@@ -270,44 +328,70 @@ func (c *Collector) Status() []Status {
 }
 
 // refresh starts (or joins) a refresh for every due account, all in
-// parallel, and waits for them until ctx is done. It reports which accounts
-// were still refreshing then.
+// parallel within the hosts' limits, and waits for them until ctx is done.
+// It reports which accounts were still refreshing then (nil: none was due).
+// It starts nothing for an account that is not due, and waits without a
+// goroutine per account.
 func (c *Collector) refresh(ctx context.Context, accounts []*accountState) []bool {
-	pending := make([]bool, len(accounts))
-	now := c.opts.Now()
-	var wg sync.WaitGroup
-	for i, a := range accounts {
-		if !a.due(now) {
-			continue
-		}
-		done := a.flight.DoChan("refresh", func() (any, error) {
-			c.refreshAccount(a)
-			return nil, nil
-		})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case <-done:
-			case <-ctx.Done():
-				pending[i] = true
-			}
-		}()
+	type wait struct {
+		i    int
+		done <-chan struct{}
 	}
-	wg.Wait()
+	now := c.opts.Now()
+	var waits []wait
+	for i, a := range accounts {
+		if done := c.start(a, now); done != nil {
+			waits = append(waits, wait{i, done})
+		}
+	}
+	if len(waits) == 0 {
+		return nil
+	}
+	pending := make([]bool, len(accounts))
+	for k, w := range waits {
+		select {
+		case <-w.done:
+			continue
+		case <-ctx.Done():
+		}
+		for _, w := range waits[k:] {
+			select {
+			case <-w.done:
+			default:
+				pending[w.i] = true
+			}
+		}
+		break
+	}
 	return pending
 }
 
-// refreshAccount calls the provider once, unless another refresh made the
-// cache fresh in the meantime. It runs detached from any scrape, bounded by
-// the account's timeout, so that a scrape that gives up does not waste the
-// call: its result serves the next scrape.
-func (c *Collector) refreshAccount(a *accountState) {
-	if !a.due(c.opts.Now()) {
-		return
+// start queues a refresh of a if it is due and none is in flight, and
+// returns a channel closed when the refresh in flight ends; nil if a is not
+// due.
+func (c *Collector) start(a *accountState, now time.Time) <-chan struct{} {
+	a.mu.Lock()
+	if a.flight != nil {
+		defer a.mu.Unlock()
+		return a.flight
 	}
-	c.sem <- struct{}{}
-	defer func() { <-c.sem }()
+	if !a.dueLocked(now) {
+		a.mu.Unlock()
+		return nil
+	}
+	done := make(chan struct{})
+	a.flight = done
+	limit := a.limit
+	a.mu.Unlock()
+	c.dispatch.submit(limit, func() { c.refreshAccount(a) })
+	return done
+}
+
+// refreshAccount calls the provider once. It runs detached from any scrape
+// (when its host's limit lets it), bounded by the account's timeout, so
+// that a scrape that gives up does not waste the call: its result serves
+// the next scrape.
+func (c *Collector) refreshAccount(a *accountState) {
 	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.Timeout)
 	defer cancel()
 	start := c.opts.Now()
@@ -351,55 +435,36 @@ func call(ctx context.Context, p providers.Provider, timeout time.Duration) ([]p
 // emit sends the account's metrics; pending means this scrape could not wait
 // for its refresh. A metric that cannot be built (which validation at load
 // and at refresh should prevent) is reported on its own, never costing the
-// account's other metrics or other accounts.
+// account's other metrics or other accounts. The series were built when the
+// account's latest refresh ended: emit allocates nothing, and sends them
+// after releasing the account's lock.
 func (a *accountState) emit(ch chan<- prometheus.Metric, now time.Time, pending bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	name, prov := a.cfg.Name, a.cfg.Provider
-	fresh := a.up && !pending
-	if a.good != nil && (fresh || (a.cfg.MaxStale > 0 && now.Sub(a.goodAt) <= a.cfg.CacheTTL+a.cfg.MaxStale)) {
-		main := true
-		for _, b := range a.good {
-			desc := balanceDesc
-			if b.Kind == providers.KindCreditLimit {
-				desc = creditLimitDesc
-			}
-			send(ch, desc, prometheus.GaugeValue, b.Value, prov, name, b.Unit, b.Currency)
-			if t := a.cfg.LowBalanceThreshold; t != nil && main && b.Kind == providers.KindBalance {
-				send(ch, thresholdDesc, prometheus.GaugeValue, *t, prov, name, b.Unit, b.Currency)
-				main = false
-			}
+	if err := a.labels.err; err != nil {
+		ch <- prometheus.NewInvalidMetric(upDesc, fmt.Errorf("account %q: %w", a.cfg.Name, err))
+		return
+	}
+	s, fresh, showGood := a.current(now, pending)
+	if showGood {
+		for i := range s.good {
+			ch <- &s.good[i]
+		}
+		for _, m := range s.invalidMetrics() {
+			ch <- m
 		}
 	}
-	up := 0.0
-	if fresh {
-		up = 1
-	}
-	send(ch, upDesc, prometheus.GaugeValue, up, prov, name)
-	send(ch, requestsDesc, prometheus.CounterValue, float64(a.requests), prov, name)
-	send(ch, authDesc, prometheus.CounterValue, float64(a.failures[providers.ReasonAuth]), prov, name)
-	for _, r := range providers.Reasons {
-		send(ch, failuresDesc, prometheus.CounterValue, float64(a.failures[r]), prov, name, string(r))
-	}
-	buckets := make(map[float64]uint64, len(durationBuckets))
-	for i, b := range durationBuckets {
-		buckets[b] = a.bucketCount[i]
-	}
-	if m, err := prometheus.NewConstHistogram(durationDesc, a.durCount, a.durSum, buckets, prov, name); err == nil {
-		ch <- m
-	} else {
-		ch <- prometheus.NewInvalidMetric(durationDesc, err)
-	}
-	if !a.goodAt.IsZero() {
-		send(ch, lastSuccessDesc, prometheus.GaugeValue, float64(a.goodAt.UnixNano())/1e9, prov, name)
+	ch <- s.upFor(fresh)
+	for i := range s.rest[:s.nrest] {
+		ch <- &s.rest[i]
 	}
 }
 
-// send sends one const metric, or an invalid metric carrying the error.
-func send(ch chan<- prometheus.Metric, desc *prometheus.Desc, typ prometheus.ValueType, v float64, labels ...string) {
-	m, err := prometheus.NewConstMetric(desc, typ, v, labels...)
-	if err != nil {
-		m = prometheus.NewInvalidMetric(desc, err)
-	}
-	ch <- m
+// current returns the account's series, whether it is up for this scrape
+// (pending: the scrape could not wait for its refresh), and whether its
+// amounts are shown (fresh, or within max_stale).
+func (a *accountState) current(now time.Time, pending bool) (s *accountSeries, fresh, showGood bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	fresh = a.up && !pending
+	showGood = a.good != nil && (fresh || (a.cfg.MaxStale > 0 && now.Sub(a.goodAt) <= a.cfg.CacheTTL+a.cfg.MaxStale))
+	return a.series, fresh, showGood
 }

@@ -25,6 +25,35 @@ type fake struct {
 	block   chan struct{} // ignores ctx until closed
 	panics  bool
 	started chan struct{} // receives on every call, if set
+	// inFlight, if set, count this call while it runs (shared by fakes).
+	inFlight []*inFlight
+}
+
+// inFlight counts the calls of some fakes running at once, and the most
+// ever seen.
+type inFlight struct {
+	mu       sync.Mutex
+	now, max int
+}
+
+func (c *inFlight) enter() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now++
+	c.max = max(c.max, c.now)
+}
+
+func (c *inFlight) leave() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now--
+}
+
+// counts returns the calls running now and the most ever seen.
+func (c *inFlight) counts() (now, most int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now, c.max
 }
 
 func (f *fake) set(bal providers.Balance, err error) {
@@ -46,7 +75,12 @@ func (f *fake) Balances(ctx context.Context) ([]providers.Balance, error) {
 	if f.bals != nil {
 		bal = f.bals
 	}
+	inFlight := f.inFlight
 	f.mu.Unlock()
+	for _, c := range inFlight {
+		c.enter()
+		defer c.leave()
+	}
 	if started != nil {
 		started <- struct{}{}
 	}
@@ -112,10 +146,11 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-func newHarness(t *testing.T, fakes map[string]*fake) *harness {
+// newHarness returns a harness; opts may change its Options.
+func newHarness(t *testing.T, fakes map[string]*fake, opts ...func(*Options)) *harness {
 	t.Helper()
 	h := &harness{clock: &clock{t: time.Unix(1_800_000_000, 0)}, fakes: fakes, logs: &syncBuffer{}}
-	h.Collector = New(Options{
+	o := Options{
 		Logger: level.NewFilter(log.NewLogfmtLogger(h.logs), level.AllowInfo()),
 		Now:    h.clock.Now,
 		Lookup: func(id string) (providers.Spec, bool) {
@@ -130,7 +165,11 @@ func newHarness(t *testing.T, fakes map[string]*fake) *harness {
 				return f, nil
 			}}, true
 		},
-	})
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	h.Collector = New(o)
 	return h
 }
 

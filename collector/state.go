@@ -7,14 +7,15 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
-	"golang.org/x/sync/singleflight"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/config"
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
 )
 
 // durationBuckets are the sms_provider_request_duration_seconds buckets.
-var durationBuckets = []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+// (an array: the histograms written for scrapes point into it).
+var durationBuckets = [...]float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
 
 // maxRetryAfter caps how long a provider's Retry-After can silence an account.
 const maxRetryAfter = time.Hour
@@ -25,9 +26,14 @@ type accountState struct {
 	cfg      config.Account
 	provider providers.Provider
 	secrets  *providers.Redactor
-	flight   singleflight.Group // one refresh in flight
+	labels   *accountLabels
 
-	mu          sync.Mutex
+	mu sync.Mutex
+	// flight is closed when the refresh queued or running ends; nil when
+	// there is none (one refresh in flight per account).
+	flight chan struct{}
+	// limit is the concurrency limit of the account's API host.
+	limit       *hostLimit
 	attempted   bool
 	lastAttempt time.Time // when the latest refresh finished
 	up          bool
@@ -35,30 +41,54 @@ type accountState struct {
 	lastReason  providers.Reason
 	retryAt     time.Time           // after a failure: no new call before this
 	good        []providers.Balance // the latest good amounts, main balance first
+	goodLabels  [][]*dto.LabelPair  // their label sets
+	goodErrs    []error             // per amount, why its labels are invalid (nil: all valid)
 	goodAt      time.Time
 	lastDur     time.Duration
 	requests    uint64
-	failures    map[providers.Reason]uint64
-	bucketCount []uint64 // cumulative per durationBuckets
+	failures    [numReasons]uint64           // by providers.Reasons
+	bucketCount [len(durationBuckets)]uint64 // cumulative per durationBuckets
 	durCount    uint64
 	durSum      float64
+	hist        *dto.Histogram // the histogram of the above, immutable once built
+	series      *accountSeries // the series of all the above, immutable once built
 	failStart   time.Time
 }
 
-func newAccountState(cfg config.Account, p providers.Provider, secrets *providers.Redactor) *accountState {
-	return &accountState{
-		cfg:         cfg,
-		provider:    p,
-		secrets:     secrets,
-		failures:    map[providers.Reason]uint64{},
-		bucketCount: make([]uint64, len(durationBuckets)),
+// numReasons is len(providers.Reasons), checked at init.
+const numReasons = 6
+
+func init() {
+	if len(providers.Reasons) != numReasons {
+		panic("collector: numReasons does not match providers.Reasons")
 	}
 }
 
-// due says whether the cached result is too old to serve at now.
-func (a *accountState) due(now time.Time) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+// reasonIndex returns r's index in providers.Reasons, or -1.
+func reasonIndex(r providers.Reason) int {
+	for i, x := range providers.Reasons {
+		if x == r {
+			return i
+		}
+	}
+	return -1
+}
+
+func newAccountState(cfg config.Account, p providers.Provider, secrets *providers.Redactor) *accountState {
+	a := &accountState{
+		cfg:      cfg,
+		provider: p,
+		secrets:  secrets,
+		labels:   newAccountLabels(cfg.Name, cfg.Provider),
+	}
+	a.hist = emptyHistogram
+	a.buildSeriesLocked()
+	return a
+}
+
+// dueLocked says whether the cached result is too old to serve at now;
+// a.mu is held.
+func (a *accountState) dueLocked(now time.Time) bool {
 	switch {
 	case !a.attempted:
 		return true
@@ -69,14 +99,22 @@ func (a *accountState) due(now time.Time) bool {
 	}
 }
 
-// record stores the outcome of one refresh that went to the provider and
-// logs when the account starts failing or recovers.
+// record stores the outcome of one refresh that went to the provider, ends
+// the account's flight and logs when the account starts failing or
+// recovers.
 func (a *accountState) record(bal []providers.Balance, err error, dur time.Duration, now time.Time, failureTTL time.Duration, logger log.Logger) {
 	if err == nil {
 		err = validate(bal)
 	}
+	var goodLabels [][]*dto.LabelPair
+	var goodErrs []error
+	if err == nil {
+		goodLabels, goodErrs = a.labels.balanceLabels(bal)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	defer a.endFlightLocked()
+	defer a.buildSeriesLocked()
 	a.requests++
 	a.durCount++
 	a.durSum += dur.Seconds()
@@ -85,6 +123,7 @@ func (a *accountState) record(bal []providers.Balance, err error, dur time.Durat
 			a.bucketCount[i]++
 		}
 	}
+	a.hist = newHistogram(&a.bucketCount, a.durCount, a.durSum)
 	wasFailing := a.attempted && !a.up
 	a.attempted, a.lastAttempt, a.lastDur = true, now, dur
 	logger = log.With(logger, "account", a.cfg.Name, "provider", a.cfg.Provider)
@@ -93,12 +132,15 @@ func (a *accountState) record(bal []providers.Balance, err error, dur time.Durat
 			level.Info(logger).Log("msg", "Account refresh recovered", "failed_for", now.Sub(a.failStart).Round(time.Second))
 		}
 		a.up, a.good, a.goodAt, a.lastErr, a.lastReason = true, bal, now, "", ""
+		a.goodLabels, a.goodErrs = goodLabels, goodErrs
 		level.Debug(logger).Log("msg", "Refreshed balance", "duration_seconds", dur.Seconds())
 		return
 	}
 	reason := providers.Classify(err)
 	msg := a.secrets.Redact(err.Error())
-	a.failures[reason]++
+	if i := reasonIndex(reason); i >= 0 {
+		a.failures[i]++
+	}
 	wait := failureTTL
 	if ra := providers.RetryAfter(err); ra > wait {
 		wait = min(ra, maxRetryAfter)
@@ -109,6 +151,14 @@ func (a *accountState) record(bal []providers.Balance, err error, dur time.Durat
 		level.Warn(logger).Log("msg", "Account refresh failing", "reason", reason, "err", msg)
 	} else {
 		level.Debug(logger).Log("msg", "Account refresh still failing", "reason", reason, "err", msg)
+	}
+}
+
+// endFlightLocked releases the scrapes waiting for the account's refresh.
+func (a *accountState) endFlightLocked() {
+	if a.flight != nil {
+		close(a.flight)
+		a.flight = nil
 	}
 }
 
@@ -166,6 +216,11 @@ type Status struct {
 	LastError    string
 	Reason       providers.Reason
 	LastDuration time.Duration
+	// LastAttempt is when the latest refresh finished (zero before the first).
+	LastAttempt time.Time
+	// LowBalanceThreshold is the account's low_balance_threshold, if set:
+	// the main balance is low at or under it.
+	LowBalanceThreshold *float64
 }
 
 func (a *accountState) status() Status {
@@ -174,6 +229,11 @@ func (a *accountState) status() Status {
 	s := Status{
 		Name: a.cfg.Name, Provider: a.cfg.Provider, Attempted: a.attempted, Up: a.up,
 		LastSuccess: a.goodAt, LastError: a.lastErr, Reason: a.lastReason, LastDuration: a.lastDur,
+		LastAttempt: a.lastAttempt,
+	}
+	if t := a.cfg.LowBalanceThreshold; t != nil {
+		v := *t
+		s.LowBalanceThreshold = &v
 	}
 	s.Balances = a.good
 	return s

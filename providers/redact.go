@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,17 +23,33 @@ const minSecretRun = 8
 // for concurrent use.
 type Redactor struct {
 	mu      sync.RWMutex
-	secrets []string
-	grams   map[string]struct{} // every minSecretRun-long run of every form
-	short   []string            // forms shorter than minSecretRun, replaced whole
+	fixed   []string // the configured credentials
+	runtime []string // the latest secrets obtained at run time, at most maxRuntimeSecrets
+	grams   []uint64 // every minSecretRun-long run of every form, packed, sorted, unique
+	short   []string // forms shorter than minSecretRun, replaced whole
+}
+
+// maxRuntimeSecrets bounds the run-time secrets (access tokens) remembered:
+// a token renewed every hour for months must not grow the Redactor without
+// end; an expired token is no longer a secret worth the memory.
+const maxRuntimeSecrets = 8
+
+// pack packs the first 8 bytes of s (minSecretRun) into a uint64.
+func pack(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // NewRedactor returns a Redactor for secrets.
 func NewRedactor(secrets ...string) *Redactor {
 	s := &Redactor{}
 	for _, v := range secrets {
-		s.add(v)
+		if v != "" && !slices.Contains(s.fixed, v) {
+			s.fixed = append(s.fixed, v)
+		}
 	}
+	s.rebuild()
 	return s
 }
 
@@ -40,40 +57,44 @@ func NewRedactor(secrets ...string) *Redactor {
 func (s *Redactor) AddSecret(v string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.add(v)
-}
-
-func (s *Redactor) add(v string) {
-	if v == "" {
+	if v == "" || slices.Contains(s.fixed, v) || slices.Contains(s.runtime, v) {
 		return
 	}
-	for _, have := range s.secrets {
-		if have == v {
-			return
+	s.runtime = append(s.runtime, v)
+	if len(s.runtime) > maxRuntimeSecrets {
+		s.runtime = slices.Delete(s.runtime, 0, 1)
+	}
+	s.rebuild()
+}
+
+// rebuild computes the runs to redact from the secrets held.
+func (s *Redactor) rebuild() {
+	secrets := append(slices.Clone(s.fixed), s.runtime...)
+	var grams []uint64
+	var short []string
+	for i, v := range secrets {
+		forms := encodings(v)
+		for _, other := range secrets[:i+1] {
+			// HTTP Basic auth sends base64("user:pass").
+			forms = append(forms, base64.StdEncoding.EncodeToString([]byte(other+":"+v)),
+				base64.StdEncoding.EncodeToString([]byte(v+":"+other)))
 		}
-	}
-	s.secrets = append(s.secrets, v)
-	forms := encodings(v)
-	for _, other := range s.secrets {
-		// HTTP Basic auth sends base64("user:pass").
-		forms = append(forms, base64.StdEncoding.EncodeToString([]byte(other+":"+v)),
-			base64.StdEncoding.EncodeToString([]byte(v+":"+other)))
-	}
-	if s.grams == nil {
-		s.grams = map[string]struct{}{}
-	}
-	for _, f := range forms {
-		if len(f) < minSecretRun {
-			if len(f) >= 4 {
-				s.short = append(s.short, f)
+		for _, f := range forms {
+			if len(f) < minSecretRun {
+				if len(f) >= 4 {
+					short = append(short, f)
+				}
+				continue
 			}
-			continue
-		}
-		for i := 0; i+minSecretRun <= len(f); i++ {
-			s.grams[f[i:i+minSecretRun]] = struct{}{}
+			for i := 0; i+minSecretRun <= len(f); i++ {
+				grams = append(grams, pack(f[i:]))
+			}
 		}
 	}
-	sort.Slice(s.short, func(i, j int) bool { return len(s.short[i]) > len(s.short[j]) })
+	slices.Sort(grams)
+	s.grams = slices.Clone(slices.Compact(grams))
+	sort.Slice(short, func(i, j int) bool { return len(short[i]) > len(short[j]) })
+	s.short = short
 }
 
 // encodings returns v as it may appear in a message.
@@ -113,7 +134,7 @@ func (s *Redactor) Redact(text string) string {
 		marked := make([]bool, len(text))
 		hit := false
 		for i := 0; i+minSecretRun <= len(text); i++ {
-			if _, ok := s.grams[text[i:i+minSecretRun]]; ok {
+			if _, ok := slices.BinarySearch(s.grams, pack(text[i:])); ok {
 				for k := i; k < i+minSecretRun; k++ {
 					marked[k] = true
 				}

@@ -3,6 +3,7 @@ package providers
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -62,5 +63,22 @@ func TestRedactError(t *testing.T) {
 	got := r.RedactError(e)
 	if Classify(got) != ReasonRateLimited || RetryAfter(got) != 7 || strings.Contains(got.Error(), "token-0042") {
 		t.Fatalf("RedactError = %v", got)
+	}
+}
+
+// TestRuntimeSecretsAreBounded checks that tokens renewed for months do not
+// grow the Redactor without end: the latest ones are kept.
+func TestRuntimeSecretsAreBounded(t *testing.T) {
+	r := NewRedactor("configured-credential-0042")
+	for i := 0; i < 1000; i++ {
+		r.AddSecret(fmt.Sprintf("runtime-token-%06d-abcdef", i))
+	}
+	if len(r.runtime) != maxRuntimeSecrets {
+		t.Fatalf("%d run-time secrets kept, want %d", len(r.runtime), maxRuntimeSecrets)
+	}
+	for _, text := range []string{"configured-credential-0042", "runtime-token-000999-abcdef"} {
+		if got := r.Redact(text); got != "<secret>" {
+			t.Errorf("Redact(%q) = %q", text, got)
+		}
 	}
 }

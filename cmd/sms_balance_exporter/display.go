@@ -9,10 +9,15 @@ import (
 
 // This file renders amounts for people: the landing page and --once.
 
-// formatValue renders an amount: credits as counted, money with two decimals.
+// formatValue renders an amount: credits as counted (fractional credits, as
+// BulkSMS reports them, with two decimals at most), money with two decimals.
 func formatValue(b providers.Balance) string {
 	if b.Unit == providers.UnitCredits {
-		return strconv.FormatFloat(b.Value, 'f', -1, 64)
+		s := strings.TrimRight(strings.TrimRight(strconv.FormatFloat(b.Value, 'f', 2, 64), "0"), ".")
+		if s == "-0" {
+			s = "0"
+		}
+		return s
 	}
 	return strconv.FormatFloat(b.Value, 'f', 2, 64)
 }
@@ -45,4 +50,26 @@ func amountsText(bs []providers.Balance) string {
 		parts[i] = amountText(b)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// mainBalance returns the account's main balance: the first amount of kind
+// balance, the one a low_balance_threshold applies to.
+func mainBalance(bs []providers.Balance) (providers.Balance, bool) {
+	for _, b := range bs {
+		if b.Kind == providers.KindBalance {
+			return b, true
+		}
+	}
+	return providers.Balance{}, false
+}
+
+// thresholdText renders a low_balance_threshold in the unit of the main
+// balance when it is known ("10.00 EUR", "500 credits"), else as a bare number.
+func thresholdText(t float64, bs []providers.Balance) string {
+	main, ok := mainBalance(bs)
+	if !ok {
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	}
+	main.Value, main.Kind = t, providers.KindBalance
+	return amountText(main)
 }

@@ -40,6 +40,7 @@ func main() {
 
 // run is the whole program; it returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
+	fillVersion()
 	app := kingpin.New(name, "Prometheus exporter for the balance of SMS provider accounts.")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
@@ -50,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		demo          = app.Flag("demo", "Serve the bundled provider simulator in-process and watch its demo accounts (ignores --config.file).").Bool()
 		telemetryPath = app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").String()
 		timeoutOffset = app.Flag("scrape.timeout-offset", "Offset to subtract from Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds).").Default("0.5s").Duration()
-		concurrency   = app.Flag("collector.max-concurrency", "Most provider calls in flight at once.").Default(fmt.Sprint(collector.DefaultMaxConcurrency)).Int()
+		concurrency   = app.Flag("collector.max-concurrency", "Most provider calls in flight at once to one API host (accounts' max_concurrency may lower it for their host)").Default(fmt.Sprint(collector.DefaultMaxConcurrency)).Int()
 		probeOnly     = app.Flag("web.probe-only", "Serve the accounts only on /probe?target=<account>: /metrics then carries only the exporter's own metrics and refreshes nothing.").Bool()
 		maxRequests   = app.Flag("web.max-requests", "Most /metrics and /probe requests served at once; more answer 503. 0 means no limit.").Default("40").Int()
 		noOwnMetrics  = app.Flag("web.disable-exporter-metrics", "Exclude the exporter's own Go, process and promhttp metrics from /metrics.").Bool()
@@ -157,14 +158,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *maxRequests > 0 {
 		s.scrapes = make(chan struct{}, *maxRequests)
 	}
-	srv := &http.Server{
-		Handler:           s.handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second, // requests have no body worth waiting for
-		WriteTimeout:      maxScrapeTimeout + 30*time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
+	srv := newHTTPServer(s.handler())
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -208,4 +202,17 @@ func serveSimulator(sim *simulator.Simulator) (string, func(), error) {
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
+}
+
+// newHTTPServer returns the exporter's HTTP server: no connection is held
+// forever, idle or slow, and writes outlast the longest scrape.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // requests have no body worth waiting for
+		WriteTimeout:      maxScrapeTimeout + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 }

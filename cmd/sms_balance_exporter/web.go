@@ -100,7 +100,7 @@ func (s *server) scrapeContext(r *http.Request) (context.Context, context.Cancel
 }
 
 // serve gathers the exporter's own metrics and, when c is not nil, c's.
-func (s *server) serve(w http.ResponseWriter, r *http.Request, gatherers prometheus.Gatherers) {
+func (s *server) serve(w http.ResponseWriter, r *http.Request, gatherers prometheus.Gatherer) {
 	promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{
 		ErrorLog:          promLogger{s.logger},
 		ErrorHandling:     promhttp.ContinueOnError,
@@ -111,7 +111,7 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request, gatherers prometh
 // metrics serves /metrics: every account, unless in probe-only mode.
 func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
 	if s.probeOnly {
-		s.serve(w, r, prometheus.Gatherers{s.registry})
+		s.serve(w, r, s.registry)
 		return
 	}
 	ctx, cancel, err := s.scrapeContext(r)
@@ -120,9 +120,7 @@ func (s *server) metrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer cancel()
-	scrapeReg := prometheus.NewRegistry()
-	scrapeReg.MustRegister(s.collector.WithContext(ctx))
-	s.serve(w, r, prometheus.Gatherers{s.registry, scrapeReg})
+	s.serve(w, r, collector.Concat{s.registry, s.collector.Gatherer(ctx)})
 }
 
 // probe serves /probe?target=<account>: that account's series only.
@@ -138,14 +136,12 @@ func (s *server) probe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer cancel()
-	c, ok := s.collector.Account(ctx, target)
+	g, ok := s.collector.AccountGatherer(ctx, target)
 	if !ok {
 		http.Error(w, "Unknown target: not the name of a configured account (see /sd for the list)", http.StatusBadRequest)
 		return
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(c)
-	s.serve(w, r, prometheus.Gatherers{reg})
+	s.serve(w, r, g)
 }
 
 // sdGroup is one target group of Prometheus HTTP service discovery.

@@ -1,0 +1,6 @@
+//go:build race
+
+package collector
+
+// raceEnabled: the race detector is on (it allocates).
+const raceEnabled = true
