@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -128,7 +129,8 @@ func (gs Concat) Gather() ([]*dto.MetricFamily, error) {
 	for _, g := range gs {
 		mfs, err := g.Gather()
 		if err != nil {
-			if multi, ok := err.(prometheus.MultiError); ok {
+			var multi prometheus.MultiError
+			if errors.As(err, &multi) {
 				errs = append(errs, multi...)
 			} else {
 				errs = append(errs, err)
