@@ -1,0 +1,27 @@
+package smsonlinegh
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+	pt "github.com/sms-balance-exporter/sms_balance_exporter/providers/providertest"
+)
+
+// FuzzParse feeds arbitrary answers to the parsing of the balance call: it
+// never panics, and what it accepts or refuses keeps the shared invariants.
+func FuzzParse(f *testing.F) {
+	f.Add(200, "application/json", []byte(`{"handshake":{"id":0,"label":"HSHK_OK"},"data":{"balance":2432,"model":"quantity"}}`))
+	f.Add(401, "application/json", []byte(`<response><handshake><id>1203</id><label>HSHK_ERR_UA_AUTH</label></handshake></response>`))
+	f.Add(200, "application/xml", []byte(`<response><data><balance>1</balance></data></response>`))
+	f.Add(200, "application/json", []byte(`{"balance":"NaN"}`))
+	f.Add(502, "text/html", []byte(`<html>Bad Gateway</html>`))
+	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte) {
+		resp := &providers.Response{Op: "POST /v5/account/balance", Status: status, Header: http.Header{"Content-Type": {contentType}}, Body: body}
+		got, err := parseAnswer(resp, "application/json", "GHS")
+		pt.CheckOutcome(t, got, err)
+		if err == nil && (status < 200 || status > 299) {
+			t.Fatalf("HTTP %d parsed as a success: %+v", status, got)
+		}
+	})
+}
