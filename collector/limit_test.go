@@ -255,16 +255,15 @@ func TestWarmScrapeStartsNothing(t *testing.T) {
 	all := h.snapshot()
 	ch := make(chan prometheus.Metric, 50*20)
 	ctx := context.Background()
-	if raceEnabled {
-		t.Skip("the race detector allocates")
-	}
 	allocs := testing.AllocsPerRun(20, func() {
 		h.collect(ctx, ch, all)
 		for len(ch) > 0 {
 			<-ch
 		}
 	})
-	if allocs != 0 {
+	// The race detector allocates on its own: the count is checked without it
+	// (.ci/test runs the collector's tests both ways); the calls in any case.
+	if allocs != 0 && !raceEnabled {
 		t.Errorf("%v allocations per warm collection of 50 accounts, want 0", allocs)
 	}
 	for name, f := range fakes {
