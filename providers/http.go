@@ -89,7 +89,7 @@ func transportError(ctx context.Context, op string, err error) error {
 // StatusError returns nil for a 2xx status and otherwise a classified error:
 // 401 and 403 are auth failures, 429 is rate_limited (with Retry-After), any
 // other status is http_status.
-func (r *Response) StatusError() error { return r.statusError(r.detail()) }
+func (r *Response) StatusError() error { return r.statusError(r.Detail()) }
 
 // StatusErrorWithoutBody is StatusError for endpoints whose bodies may echo
 // credentials (token endpoints): the body is never quoted.
@@ -110,7 +110,9 @@ func (r *Response) statusError(detail string) error {
 	}
 }
 
-func (r *Response) detail() string {
+// Detail describes the body for an error message: " with an empty body" or
+// " with body " and a redacted, bounded quote of it.
+func (r *Response) Detail() string {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
 		return " with an empty body"
 	}

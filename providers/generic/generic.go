@@ -100,19 +100,12 @@ func (c *Client) balances(ctx context.Context) ([]providers.Balance, error) {
 func (c *Client) statusError(resp *providers.Response) error {
 	switch {
 	case c.req.auth[resp.Status]:
-		return providers.Errorf(providers.ReasonAuth, "%s: credentials rejected: HTTP %d%s", resp.Op, resp.Status, detail(resp))
+		return providers.Errorf(providers.ReasonAuth, "%s: credentials rejected: HTTP %d%s", resp.Op, resp.Status, resp.Detail())
 	case resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden:
 		// Not in auth_status: StatusError would call it auth.
-		return providers.Errorf(providers.ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", resp.Op, resp.Status, detail(resp))
+		return providers.Errorf(providers.ReasonHTTPStatus, "%s: expected HTTP 200, got %d%s", resp.Op, resp.Status, resp.Detail())
 	}
 	return resp.StatusError()
-}
-
-func detail(resp *providers.Response) string {
-	if strings.TrimSpace(string(resp.Body)) == "" {
-		return " with an empty body"
-	}
-	return " with body " + resp.Snippet()
 }
 
 // newRequest expands the templates with the account's credentials and

@@ -4,7 +4,6 @@
 package infobip
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -81,10 +80,7 @@ func describe(resp *providers.Response) string {
 			return " (" + providers.Bound(id+text) + ")"
 		}
 	}
-	if len(bytes.TrimSpace(resp.Body)) == 0 {
-		return " with an empty body"
-	}
-	return " with body " + resp.Snippet()
+	return resp.Detail()
 }
 
 // parse reads the answer to the balance call. The documented 200 is

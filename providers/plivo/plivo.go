@@ -3,7 +3,6 @@
 package plivo
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -67,10 +66,7 @@ func describe(resp *providers.Response) string {
 			return " (" + providers.Bound(s) + ")"
 		}
 	}
-	if len(bytes.TrimSpace(resp.Body)) == 0 {
-		return " with an empty body"
-	}
-	return " with body " + resp.Snippet()
+	return resp.Detail()
 }
 
 // parse reads the answer to the balance call: the account's details, whose

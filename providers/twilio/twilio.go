@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
 )
@@ -97,10 +96,7 @@ func parse(resp *providers.Response, fallback string) ([]providers.Balance, erro
 func twilioError(resp *providers.Response) string {
 	var e errorBody
 	if json.Unmarshal(resp.Body, &e) != nil || (e.Code == "" && e.Message == "") {
-		if len(strings.TrimSpace(string(resp.Body))) == 0 {
-			return " with an empty body"
-		}
-		return " with body " + resp.Snippet()
+		return resp.Detail()
 	}
 	return " (Twilio error " + providers.Bound(e.Code.String()) + ": " + providers.Bound(e.Message) + ")"
 }

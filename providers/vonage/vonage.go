@@ -85,10 +85,7 @@ func describe(resp *providers.Response) string {
 			return " (" + providers.Bound(code+label) + ")"
 		}
 	}
-	if len(bytes.TrimSpace(resp.Body)) == 0 {
-		return " with an empty body"
-	}
-	return " with body " + resp.Snippet()
+	return resp.Detail()
 }
 
 // parse reads the answer to the balance call.
