@@ -1,9 +1,7 @@
 package smsru
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -170,17 +168,6 @@ var seeds = []string{
 	"<html>login</html>",
 }
 
-// canned answers every request with one HTTP answer, without a network.
-type canned struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (c canned) RoundTrip(r *http.Request) (*http.Response, error) {
-	return &http.Response{StatusCode: c.status, Header: c.header, Body: io.NopCloser(bytes.NewReader(c.body)), Request: r}, nil
-}
-
 // FuzzParse runs each body through Balances (Settings.Do, parse and the
 // redaction of its error) as a 200 labelled JSON and HTML.
 func FuzzParse(f *testing.F) {
@@ -191,7 +178,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, ct := range []string{"application/json", "text/html"} {
 			acct := providers.Settings{Name: "fuzz", BaseURL: "https://smsru.invalid", Credentials: creds,
-				Client: &http.Client{Transport: canned{200, http.Header{"Content-Type": {ct}}, body}}}
+				Client: &http.Client{Transport: pt.Canned{Status: 200, Header: http.Header{"Content-Type": {ct}}, Body: body}}}
 			got, err := New(acct).Balances(context.Background())
 			pt.CheckOutcome(t, got, err)
 			if err == nil {

@@ -1,9 +1,7 @@
 package textmagic
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -113,17 +111,6 @@ var seeds = []string{
 	"<html>login</html>",
 }
 
-// canned answers every request with one HTTP answer, without a network.
-type canned struct {
-	status int
-	header http.Header
-	body   []byte
-}
-
-func (c canned) RoundTrip(r *http.Request) (*http.Response, error) {
-	return &http.Response{StatusCode: c.status, Header: c.header, Body: io.NopCloser(bytes.NewReader(c.body)), Request: r}, nil
-}
-
 // FuzzParse runs each body through Balances (Settings.Do, parse and the
 // redaction of its error) as a 200 and as a 401.
 func FuzzParse(f *testing.F) {
@@ -134,7 +121,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, status := range []int{200, 401} {
 			acct := providers.Settings{Name: "fuzz", BaseURL: "https://textmagic.invalid", Credentials: creds,
-				Client: &http.Client{Transport: canned{status, http.Header{"Content-Type": {"application/json"}}, body}}}
+				Client: &http.Client{Transport: pt.Canned{Status: status, Header: http.Header{"Content-Type": {"application/json"}}, Body: body}}}
 			got, err := New(acct).Balances(context.Background())
 			pt.CheckOutcome(t, got, err)
 			if err == nil {
