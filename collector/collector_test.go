@@ -347,3 +347,34 @@ func TestLogsTransitionsAndRedacts(t *testing.T) {
 		t.Errorf("%d calls, want 5", f.Calls())
 	}
 }
+
+// TestLongErrorIsCut: an error of any length from a provider is kept and
+// logged cut to providers.MaxErrorBytes, after redaction, so a secret at the
+// cut is still redacted.
+func TestLongErrorIsCut(t *testing.T) {
+	// The secret ("secret-of-a", see newHarness) straddles the cut.
+	text := "GET /x: " + strings.Repeat("n", providers.MaxErrorBytes-12) + "secret-of-a" + strings.Repeat("m", 100<<10)
+	f := &fake{err: providers.Errorf(providers.ReasonBadResponse, "%s", text)}
+	h := newHarness(t, map[string]*fake{"a": f})
+	apply(t, h, acct("a"))
+	testutil.CollectAndCount(h)
+	st := h.Status()
+	if len(st) != 1 {
+		t.Fatalf("%d statuses", len(st))
+	}
+	if n := len(st[0].LastError); n > providers.MaxErrorBytes || n < providers.MaxErrorBytes-16 {
+		t.Errorf("LastError of %d bytes, want at most and about %d", n, providers.MaxErrorBytes)
+	}
+	if !strings.HasSuffix(st[0].LastError, "…") || !strings.HasPrefix(st[0].LastError, "GET /x: nnn") {
+		t.Errorf("LastError %.40q…%q not cut with an ellipsis", st[0].LastError, st[0].LastError[len(st[0].LastError)-20:])
+	}
+	logs := h.logs.String()
+	if n := len(logs); n > providers.MaxErrorBytes+512 {
+		t.Errorf("log of %d bytes", n)
+	}
+	for _, s := range []string{st[0].LastError, logs} {
+		if strings.Contains(s, "secret-") || strings.Contains(s, "of-a") {
+			t.Errorf("a piece of the secret shows: %q", s[len(s)-60:])
+		}
+	}
+}

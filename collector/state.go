@@ -137,7 +137,8 @@ func (a *accountState) record(bal []providers.Balance, err error, dur time.Durat
 		return
 	}
 	reason := providers.Classify(err)
-	msg := a.secrets.Redact(err.Error())
+	// Redacted whole, then cut: a cut secret would no longer be recognised.
+	msg := providers.CutMessage(a.secrets.Redact(err.Error()))
 	if i := reasonIndex(reason); i >= 0 {
 		a.failures[i]++
 	}

@@ -32,6 +32,40 @@ func Bound(s string) string {
 	return b.String()
 }
 
+// MaxErrorBytes bounds the text of any error a provider returns: whatever
+// an answer holds, a refresh's error fits in a log line and a page cell.
+const MaxErrorBytes = 1024
+
+// CutMessage returns s cut to at most MaxErrorBytes bytes on a character
+// boundary, ending in "…" when cut. Cut only text already redacted: a cut
+// can split a secret, and the redactor recognises a secret's runs only whole.
+func CutMessage(s string) string {
+	if len(s) <= MaxErrorBytes {
+		return s
+	}
+	const ellipsis = "…"
+	end := MaxErrorBytes - len(ellipsis)
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	return s[:end] + ellipsis
+}
+
+// BoundError returns err with its text Bound: for errors of a decoder
+// (encoding/xml, encoding/json) that quote the document they refuse.
+// errors.Is and errors.As still see err.
+func BoundError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &boundError{err: err}
+}
+
+type boundError struct{ err error }
+
+func (e *boundError) Error() string { return Bound(e.err.Error()) }
+func (e *boundError) Unwrap() error { return e.err }
+
 // NormalizeCurrency returns code upper-cased if it has the shape of an ISO
 // 4217 code (three ASCII letters), and "" with false otherwise.
 func NormalizeCurrency(code string) (string, bool) {

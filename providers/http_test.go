@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestParseRetryAfter(t *testing.T) {
@@ -78,5 +80,43 @@ func TestClassify(t *testing.T) {
 		if got := Classify(c.err); got != c.want {
 			t.Errorf("Classify(%v) = %s, want %s", c.err, got, c.want)
 		}
+	}
+}
+
+func TestCutMessage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   string
+		want int // length of the result
+		cut  bool
+	}{
+		{"short", "abc", 3, false},
+		{"exactly the limit", strings.Repeat("a", MaxErrorBytes), MaxErrorBytes, false},
+		{"one over", strings.Repeat("a", MaxErrorBytes+1), MaxErrorBytes, true},
+		// é is two bytes: the cut falls inside one and backs off to its start.
+		{"multi-byte at the cut", strings.Repeat("é", MaxErrorBytes), MaxErrorBytes - 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CutMessage(tc.in)
+			if len(got) != tc.want || strings.HasSuffix(got, "…") != tc.cut || !utf8.ValidString(got) {
+				t.Errorf("CutMessage: %d bytes, ellipsis %v, valid %v; want %d bytes, ellipsis %v",
+					len(got), strings.HasSuffix(got, "…"), utf8.ValidString(got), tc.want, tc.cut)
+			}
+		})
+	}
+}
+
+func TestBoundError(t *testing.T) {
+	inner := &net.OpError{Op: "read", Err: errors.New(strings.Repeat("x", 10000))}
+	err := BoundError(inner)
+	if n := len([]rune(err.Error())); n > maxTextRunes+1 {
+		t.Errorf("BoundError text of %d characters", n)
+	}
+	var oe *net.OpError
+	if !errors.As(err, &oe) || oe != inner {
+		t.Error("BoundError hides the error it bounds from errors.As")
+	}
+	if BoundError(nil) != nil {
+		t.Error("BoundError(nil) != nil")
 	}
 }

@@ -162,3 +162,35 @@ func FuzzTemplate(f *testing.F) {
 		}
 	})
 }
+
+// TestParseErrorsAreBounded: text of any length in an answer gives an error
+// of at most providers.MaxErrorBytes, whatever part of the parsing refuses it
+// (the XML decoder's own errors quote element names and entities).
+func TestParseErrorsAreBounded(t *testing.T) {
+	long := strings.Repeat("n", 16<<10)
+	for _, tc := range []struct{ name, format, body, path string }{
+		{"xml end tag mismatch", FormatXML, "<r><" + long + "></r>", "r/b"},
+		{"xml unknown entity", FormatXML, "<r>&" + long + ";</r>", "r"},
+		{"xml bad attribute", FormatXML, "<r " + long + "></r>", "r"},
+		{"xml unclosed tag name", FormatXML, "<r></" + long, "r"},
+		{"xml root mismatch", FormatXML, "<" + long + "/>", "r"},
+		{"json long key", FormatJSON, `{"` + long + `":1}`, "balance"},
+		{"json long string", FormatJSON, `{"balance":"` + long + `"}`, "balance"},
+		{"json bad literal", FormatJSON, `{"balance":` + long + `}`, "balance"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			segs, err := splitPath(tc.format, tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp := &providers.Response{Op: "GET /x", Status: 200, Body: []byte(tc.body)}
+			_, err = parse(resp, parser{format: tc.format, unit: providers.UnitCurrency, balance: segs, balanceText: tc.path})
+			if err == nil {
+				t.Fatal("parsed")
+			}
+			if n := len(err.Error()); n > providers.MaxErrorBytes {
+				t.Fatalf("error message of %d bytes (limit %d): %.200s…", n, providers.MaxErrorBytes, err)
+			}
+		})
+	}
+}

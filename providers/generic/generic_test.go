@@ -300,7 +300,7 @@ func TestBalances(t *testing.T) {
 			opts: xmlOpts("r/b"), check: func(*testing.T, *http.Request) {}},
 		{Case: pt.Case{Name: "xml missing attribute", Handler: answer(200, "text/xml", `<r><b>1</b></r>`), WantReason: bad, WantErr: `no attribute "cur" on <b>`},
 			opts: func(o *Options) { o.Format, o.BalancePath, o.CurrencyPath = FormatXML, "r/b", "r/b/@cur" }, check: func(*testing.T, *http.Request) {}},
-		{Case: pt.Case{Name: "xml malformed", Handler: answer(200, "text/xml", `<r><b>1</r>`), WantReason: bad, WantErr: "expected a XML document"},
+		{Case: pt.Case{Name: "xml malformed", Handler: answer(200, "text/xml", `<r><b>1</r>`), WantReason: bad, WantErr: "expected an XML document"},
 			opts: xmlOpts("r/b"), check: func(*testing.T, *http.Request) {}},
 		{Case: pt.Case{Name: "xml two roots", Handler: answer(200, "text/xml", `<r><b>1</b></r><r/>`), WantReason: bad, WantErr: "more than one root element"},
 			opts: xmlOpts("r/b"), check: func(*testing.T, *http.Request) {}},

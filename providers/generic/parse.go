@@ -68,30 +68,30 @@ func parse(resp *providers.Response, p parser) ([]providers.Balance, error) {
 	}
 	if err != nil {
 		return nil, &providers.Error{Reason: providers.ReasonBadResponse,
-			Msg: fmt.Sprintf("%s: expected a %s document, got %s", resp.Op, strings.ToUpper(p.format), resp.Snippet()), Err: err}
+			Msg: fmt.Sprintf("%s: expected %s document, got %s", resp.Op, article(p.format), resp.Snippet()), Err: err}
 	}
 	if p.errorPath != nil {
 		v, err := doc.lookup(p.errorPath)
 		if err == nil && v.scalar && v.text == p.errorValue {
-			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: the answer reports an error: error_path %q is %q", resp.Op, p.errorText, providers.Bound(p.errorValue))
+			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: the answer reports an error: error_path %q is %q", resp.Op, providers.Bound(p.errorText), providers.Bound(p.errorValue))
 		}
 	}
 	v, err := doc.lookup(p.balance)
 	if err != nil {
-		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: balance_path %q: %v", resp.Op, p.balanceText, err)
+		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: balance_path %q: %v", resp.Op, providers.Bound(p.balanceText), err)
 	}
 	cur := ""
 	if p.currency != nil {
 		c, err := doc.lookup(p.currency)
 		if err != nil {
-			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: currency_path %q: %v", resp.Op, p.currencyText, err)
+			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: currency_path %q: %v", resp.Op, providers.Bound(p.currencyText), err)
 		}
 		if !c.isStr {
-			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: currency_path %q: expected a currency code, found %s", resp.Op, p.currencyText, c.desc)
+			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: currency_path %q: expected a currency code, found %s", resp.Op, providers.Bound(p.currencyText), c.desc)
 		}
 		code, ok := providers.NormalizeCurrency(c.text)
 		if !ok {
-			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: currency_path %q: expected a three-letter currency code, found %s", resp.Op, p.currencyText, c.desc)
+			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: currency_path %q: expected a three-letter currency code, found %s", resp.Op, providers.Bound(p.currencyText), c.desc)
 		}
 		cur = code
 	}
@@ -101,7 +101,7 @@ func parse(resp *providers.Response, p parser) ([]providers.Balance, error) {
 // balances turns the value at balance_path into the balance. cur is the
 // code found at currency_path, or "".
 func (p parser) balances(op string, v value, cur string) ([]providers.Balance, error) {
-	where := "balance_path " + strconv.Quote(p.balanceText)
+	where := "balance_path " + strconv.Quote(providers.Bound(p.balanceText))
 	if p.format == FormatText {
 		where = "body"
 	}
@@ -227,7 +227,7 @@ func lookupJSON(doc any, path []string) (any, error) {
 	for i, seg := range path {
 		at := "the top level"
 		if i > 0 {
-			at = strconv.Quote(strings.Join(path[:i], "."))
+			at = strconv.Quote(providers.Bound(strings.Join(path[:i], ".")))
 		}
 		switch c := cur.(type) {
 		case map[string]any:
@@ -292,7 +292,8 @@ func decodeXML(body []byte) (*xmlNode, error) {
 			break
 		}
 		if err != nil {
-			return nil, err
+			// encoding/xml quotes names and entities of any length.
+			return nil, providers.BoundError(err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -364,7 +365,7 @@ func lookupXML(root *xmlNode, path []string) (value, error) {
 	}
 	cur := root
 	for i, seg := range path[1:] {
-		at := strings.Join(path[:i+1], "/")
+		at := providers.Bound(strings.Join(path[:i+1], "/"))
 		if strings.HasPrefix(seg, "@") {
 			for _, a := range cur.attrs {
 				if a.Name.Local == seg[1:] {
@@ -394,4 +395,13 @@ func lookupXML(root *xmlNode, path []string) (value, error) {
 		return value{scalar: true, isStr: true, desc: "an empty element"}, nil
 	}
 	return value{scalar: true, text: s, isStr: true, desc: strconv.Quote(providers.Bound(s))}, nil
+}
+
+// article names a document format with its indefinite article: "an XML",
+// "a JSON".
+func article(format string) string {
+	if format == FormatXML {
+		return "an XML"
+	}
+	return "a " + strings.ToUpper(format)
 }

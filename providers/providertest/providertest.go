@@ -127,6 +127,9 @@ func Check(t *testing.T, p providers.Provider, c Case, creds map[string]string) 
 	if c.WantErr != "" && !strings.Contains(err.Error(), c.WantErr) {
 		t.Errorf("error %q does not contain %q", err, c.WantErr)
 	}
+	if n := len(err.Error()); n > providers.MaxErrorBytes {
+		t.Errorf("error message of %d bytes, more than providers.MaxErrorBytes", n)
+	}
 	if c.WantRetryAfter != 0 && providers.RetryAfter(err) != c.WantRetryAfter {
 		t.Errorf("RetryAfter = %s, want %s", providers.RetryAfter(err), c.WantRetryAfter)
 	}
@@ -240,6 +243,9 @@ func CheckOutcome(t *testing.T, got []providers.Balance, err error) {
 		case providers.ReasonAuth, providers.ReasonRateLimited, providers.ReasonHTTPStatus, providers.ReasonBadResponse:
 		default:
 			t.Fatalf("reason %s from parsing: %v", pe.Reason, err)
+		}
+		if n := len(err.Error()); n > providers.MaxErrorBytes {
+			t.Fatalf("error message of %d bytes, more than providers.MaxErrorBytes: %.200s…", n, err)
 		}
 		return
 	}

@@ -2,6 +2,7 @@ package smsonlinegh
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
@@ -24,4 +25,32 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("HTTP %d parsed as a success: %+v", status, got)
 		}
 	})
+}
+
+// TestErrorsAreBounded: text of any length in an answer (a handshake id, a
+// Content-Type, an element name the XML decoder quotes) gives an error of at
+// most providers.MaxErrorBytes.
+func TestErrorsAreBounded(t *testing.T) {
+	long := strings.Repeat("n", 16<<10)
+	for _, tc := range []struct{ name, ctype, body string }{
+		{"json handshake id", "application/json", `{"handshake":{"id":"` + long + `","label":"x"}}`},
+		{"xml handshake id", "application/xml", `<response><handshake><id>` + long + `</id></handshake></response>`},
+		{"content type", "application/" + long, `{}`},
+		{"xml end tag mismatch", "application/xml", `<response><` + long + `></response>`},
+		{"xml unknown entity", "application/xml", `<response>&` + long + `;</response>`},
+		{"xml root", "application/xml", `<` + long + `/>`},
+		{"json model", "application/json", `{"handshake":{"id":0,"label":"HSHK_OK"},"data":{"balance":1,"model":"` + long + `"}}`},
+		{"json label", "application/json", `{"handshake":{"id":1408,"label":"` + long + `"}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := &providers.Response{Op: "POST /v5/account/balance", Status: 200, Header: http.Header{"Content-Type": {tc.ctype}}, Body: []byte(tc.body)}
+			_, err := parseAnswer(resp, "application/json", "GHS")
+			if err == nil {
+				t.Fatal("parsed")
+			}
+			if n := len(err.Error()); n > providers.MaxErrorBytes {
+				t.Fatalf("error message of %d bytes (limit %d): %.200s…", n, providers.MaxErrorBytes, err)
+			}
+		})
+	}
 }

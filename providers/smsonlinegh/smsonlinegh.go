@@ -171,7 +171,7 @@ func parse(resp *providers.Response, accept string) (answer, error) {
 		case err == nil && (mt == "application/xml" || mt == "text/xml"):
 			format = FormatXML
 		default:
-			return answer{}, providers.Errorf(providers.ReasonBadResponse, "%s: expected Content-Type %s, got %q", resp.Op, accept, ct)
+			return answer{}, providers.Errorf(providers.ReasonBadResponse, "%s: expected Content-Type %s, got %q", resp.Op, accept, providers.Bound(ct))
 		}
 	} else if len(body) > 0 && body[0] == '<' {
 		format = FormatXML
@@ -228,13 +228,13 @@ func parseXML(resp *providers.Response) (answer, error) {
 	}
 	if err := xml.Unmarshal(resp.Body, &body); err != nil {
 		return answer{}, &providers.Error{Reason: providers.ReasonBadResponse,
-			Msg: fmt.Sprintf("%s: expected an XML <response>, got %s", resp.Op, resp.Snippet()), Err: err}
+			Msg: fmt.Sprintf("%s: expected an XML <response>, got %s", resp.Op, resp.Snippet()), Err: providers.BoundError(err)}
 	}
 	var a answer
 	if h := body.Handshake; h != nil {
 		var id int
 		if _, err := fmt.Sscan(strings.TrimSpace(h.ID), &id); err != nil {
-			return answer{}, providers.Errorf(providers.ReasonBadResponse, "%s: expected a numeric handshake id, got %q", resp.Op, h.ID)
+			return answer{}, providers.Errorf(providers.ReasonBadResponse, "%s: expected a numeric handshake id, got %q", resp.Op, providers.Bound(h.ID))
 		}
 		a.HandshakeID, a.HandshakeLabel = &id, strings.TrimSpace(h.Label)
 	}
