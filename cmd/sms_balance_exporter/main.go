@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -34,7 +35,17 @@ const name = "sms_balance_exporter"
 // defaultListenAddress is the exporter's fixed default port.
 const defaultListenAddress = ":9863"
 
+// defaultGCPercent is the GOGC the exporter runs with when the environment
+// sets none: Prometheus' own default (its runtime.gogc). The heap then grows
+// to 1.75 times the live data between collections instead of twice; with
+// 10 000 accounts (about 55 MB live) that lowers peak memory by 12–15 MiB
+// for no measurable loss of scrape throughput (BENCHMARKS.md).
+const defaultGCPercent = 75
+
 func main() {
+	if _, ok := os.LookupEnv("GOGC"); !ok {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

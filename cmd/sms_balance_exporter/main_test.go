@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -153,9 +154,15 @@ func freePort(t *testing.T) string {
 
 func startExporter(t *testing.T, args ...string) *exporter {
 	t.Helper()
+	return startExporterEnv(t, append(os.Environ(), ghKeyInEnv+"="+ghKey), args...)
+}
+
+// startExporterEnv is startExporter with the process' whole environment.
+func startExporterEnv(t *testing.T, environ []string, args ...string) *exporter {
+	t.Helper()
 	addr := freePort(t)
 	cmd := exec.Command(binary, append([]string{"--web.listen-address=" + addr}, args...)...)
-	cmd.Env = append(os.Environ(), ghKeyInEnv+"="+ghKey)
+	cmd.Env = environ
 	logs := &syncBuf{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -412,6 +419,31 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	assertContains(t, "logs", x.logs.String(), `"msg":"Listening on"`)
+}
+
+// TestGCPercent: without GOGC the exporter runs with Prometheus' default of
+// 75; a GOGC in the environment wins.
+func TestGCPercent(t *testing.T) {
+	var base []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOGC=") {
+			base = append(base, kv)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"unset", nil, "go_gc_gogc_percent 75\n"},
+		{"GOGC=100", []string{"GOGC=100"}, "go_gc_gogc_percent 100\n"},
+		{"GOGC=50", []string{"GOGC=50"}, "go_gc_gogc_percent 50\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := startExporterEnv(t, append(slices.Clone(base), tc.env...), "--demo")
+			assertContains(t, "metrics", x.scrape(), tc.want)
+		})
+	}
 }
 
 func TestFlags(t *testing.T) {
