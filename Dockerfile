@@ -1,6 +1,7 @@
 # Build:  docker build --build-arg VERSION=$(git describe --tags --always) --build-arg REVISION=$(git rev-parse HEAD) -t sms_balance_exporter .
-# Run:    docker run -p 9863:9863 -v $PWD/exporter.yml:/etc/sms_balance_exporter/exporter.yml:ro \
-#           -v $PWD/secrets:/run/secrets:ro sms_balance_exporter
+# Run:    docker run -p 9863:9863 -e RTI_CLIENT_ID -e D7_TOKEN \
+#           -v $PWD/exporter.yml:/etc/sms_balance_exporter/exporter.yml:ro \
+#           -v $PWD/secrets:/etc/sms_balance_exporter/secrets:ro sms_balance_exporter
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
@@ -21,6 +22,7 @@ COPY exporter.yml /etc/sms_balance_exporter/exporter.yml
 USER 65532:65532
 EXPOSE 9863
 # Credentials are expected as mounted files referenced by *_file keys
-# (e.g. /run/secrets/d7_token), or as environment variables used as ${VAR}.
+# (relative to the configuration file: /etc/sms_balance_exporter/secrets/…),
+# or as environment variables used as ${VAR}.
 ENTRYPOINT ["/bin/sms_balance_exporter"]
 CMD ["--config.file=/etc/sms_balance_exporter/exporter.yml"]

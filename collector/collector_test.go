@@ -378,3 +378,20 @@ func TestLongErrorIsCut(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorIsOneLine: an error with newlines, tabs or escapes (an OAuth2
+// library's "…500 Internal Server Error\nResponse: …") is kept on one line,
+// so that it cannot break the --once table or the page.
+func TestErrorIsOneLine(t *testing.T) {
+	f := &fake{err: providers.Errorf(providers.ReasonHTTPStatus, "GET /x: 500 Internal Server Error\nResponse: \x1b[31mboom\r\n\tend")}
+	h := newHarness(t, map[string]*fake{"a": f})
+	apply(t, h, acct("a"))
+	testutil.CollectAndCount(h)
+	st := h.Status()
+	if len(st) != 1 {
+		t.Fatalf("%d statuses", len(st))
+	}
+	if want := "GET /x: 500 Internal Server Error Response:  [31mboom   end"; st[0].LastError != want {
+		t.Errorf("LastError = %q, want %q", st[0].LastError, want)
+	}
+}

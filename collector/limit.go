@@ -7,28 +7,45 @@ import (
 	"sync"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/config"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
 )
 
 // hostKey names the concurrency limit an account's provider calls count
-// against: the host:port of its base_url (the port defaulted from the
-// scheme), or, for an account without one (the http provider, whose
-// endpoint is in its options), "provider:" and its provider id.
+// against: the host:port (the port defaulted from the scheme) of the URL
+// its options name (providers.Endpointer: the http provider's url), else of
+// its base_url; for an account with neither (a templated host), "provider:"
+// and its provider id.
 func hostKey(ac config.Account) string {
-	if ac.BaseURL != "" {
-		if u, err := url.Parse(ac.BaseURL); err == nil && u.Host != "" {
-			port := u.Port()
-			if port == "" {
-				switch strings.ToLower(u.Scheme) {
-				case "https":
-					port = "443"
-				case "http":
-					port = "80"
-				}
-			}
-			return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	if e, ok := ac.Options.(providers.Endpointer); ok {
+		if k := urlHostKey(e.EndpointURL()); k != "" {
+			return k
 		}
 	}
+	if k := urlHostKey(ac.BaseURL); k != "" {
+		return k
+	}
 	return "provider:" + ac.Provider
+}
+
+// urlHostKey returns host:port of raw, or "" if it names no host.
+func urlHostKey(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https":
+			port = "443"
+		case "http":
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
 // hostLimits computes the limit of every host key used by accounts: the

@@ -30,7 +30,30 @@ func TestHostKey(t *testing.T) {
 			t.Errorf("hostKey(%s, %q) = %q, want %q", tc.provider, tc.baseURL, got, tc.want)
 		}
 	}
+	// Options that name their endpoint (the http provider's url) win over
+	// base_url; an unknown one ("": a templated host) falls back.
+	for _, tc := range []struct {
+		endpoint, baseURL, want string
+	}{
+		{"https://api.ng.termii.com/api/get-balance?api_key=", "", "api.ng.termii.com:443"},
+		{"http://127.0.0.1:18081/balance", "", "127.0.0.1:18081"},
+		{"http://127.0.0.1:18082/b", "http://127.0.0.1:9/x", "127.0.0.1:18082"},
+		{"", "http://127.0.0.1:9/x", "127.0.0.1:9"},
+		{"", "", "provider:http"},
+		{"not a url", "", "provider:http"},
+	} {
+		ac := config.Account{Provider: "http", BaseURL: tc.baseURL, Options: endpointOptions(tc.endpoint)}
+		if got := hostKey(ac); got != tc.want {
+			t.Errorf("hostKey(endpoint %q, base_url %q) = %q, want %q", tc.endpoint, tc.baseURL, got, tc.want)
+		}
+	}
 }
+
+// endpointOptions are options naming their endpoint, as the http provider's.
+type endpointOptions string
+
+func (endpointOptions) Validate() error       { return nil }
+func (e endpointOptions) EndpointURL() string { return string(e) }
 
 // hostAccount describes accounts of one host in a limit test.
 type hostAccount struct {

@@ -2,8 +2,10 @@ package collector
 
 import (
 	"math"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -137,8 +139,10 @@ func (a *accountState) record(bal []providers.Balance, err error, dur time.Durat
 		return
 	}
 	reason := providers.Classify(err)
-	// Redacted whole, then cut: a cut secret would no longer be recognised.
-	msg := providers.CutMessage(a.secrets.Redact(err.Error()))
+	// Redacted whole, then made one line (an error is shown in a table
+	// cell, a log field, a page cell) and cut: a cut secret would no longer
+	// be recognised.
+	msg := providers.CutMessage(oneLine(a.secrets.Redact(err.Error())))
 	if i := reasonIndex(reason); i >= 0 {
 		a.failures[i]++
 	}
@@ -238,4 +242,15 @@ func (a *accountState) status() Status {
 	}
 	s.Balances = a.good
 	return s
+}
+
+// oneLine replaces the control characters of s (newlines, tabs, escapes)
+// with spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }

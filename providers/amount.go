@@ -69,7 +69,9 @@ func (e *boundError) Unwrap() error { return e.err }
 // NormalizeCurrency returns code upper-cased if it has the shape of an ISO
 // 4217 code (three ASCII letters), and "" with false otherwise.
 func NormalizeCurrency(code string) (string, bool) {
-	code = strings.TrimSpace(code)
+	// Surrounding spaces are padding; a newline, tab or other control
+	// character is not: such a label value is refused, not cleaned.
+	code = strings.Trim(code, " ")
 	if len(code) != 3 {
 		return "", false
 	}

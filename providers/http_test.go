@@ -120,3 +120,27 @@ func TestBoundError(t *testing.T) {
 		t.Error("BoundError(nil) != nil")
 	}
 }
+
+func TestNormalizeCurrency(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"EUR", "EUR", true},
+		{"ngn", "NGN", true},
+		{" GHS ", "GHS", true},
+		{"ngn\n", "", false},
+		{"\tUSD", "", false},
+		{"N\nG", "", false},
+		{"EURO", "", false},
+		{"E1R", "", false},
+		{"", "", false},
+		{"€UR", "", false},
+		{`"EU`, "", false},
+	} {
+		got, ok := NormalizeCurrency(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("NormalizeCurrency(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}

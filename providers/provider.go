@@ -126,6 +126,15 @@ type Options interface {
 	Validate() error
 }
 
+// Endpointer is implemented by Options that say where the provider calls
+// when that is not the account's base_url (the http provider's url): the
+// collector counts the account's calls against that host's concurrency
+// limit. EndpointURL returns "" when the host is not known before a call
+// (a templated host).
+type Endpointer interface {
+	EndpointURL() string
+}
+
 // CredentialChecker is implemented by Options that refer to credentials by
 // name (the http provider's templates); it runs at load with the names the
 // account gives.

@@ -282,23 +282,15 @@ func hasClass(classes, c string) bool {
 	return false
 }
 
-// saveScreenshot writes png to dir, and to /work/screenshots when it exists.
+// saveScreenshot writes png to dir.
 func saveScreenshot(t *testing.T, dir, name string, png []byte) {
 	t.Helper()
 	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
 		t.Fatalf("screenshot %s is not a PNG", name)
 	}
-	for _, d := range []string{dir, "/work/screenshots"} {
-		if d != dir {
-			if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
-				continue
-			}
-		}
-		p := filepath.Join(d, name)
-		if err := os.WriteFile(p, png, 0o644); err != nil {
-			t.Errorf("writing %s: %v", p, err)
-			continue
-		}
-		t.Logf("screenshot: %s", p)
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Fatalf("writing %s: %v", p, err)
 	}
+	t.Logf("screenshot: %s", p)
 }

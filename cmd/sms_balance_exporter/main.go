@@ -64,7 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		timeoutOffset = app.Flag("scrape.timeout-offset", "Offset to subtract from Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds).").Default("0.5s").Duration()
 		concurrency   = app.Flag("collector.max-concurrency", "Most provider calls in flight at once to one API host (accounts' max_concurrency may lower it for their host)").Default(fmt.Sprint(collector.DefaultMaxConcurrency)).Int()
 		probeOnly     = app.Flag("web.probe-only", "Serve the accounts only on /probe?target=<account>: /metrics then carries only the exporter's own metrics and refreshes nothing.").Bool()
-		maxRequests   = app.Flag("web.max-requests", "Most /metrics and /probe requests served at once; more answer 503. 0 means no limit.").Default("40").Int()
+		maxRequests   = app.Flag("web.max-requests", "Most /metrics requests served at once; more answer 503. 0 means no limit.").Default("40").Int()
+		maxProbes     = app.Flag("web.max-probe-requests", "Most /probe requests served at once; more answer 503. 0 means no limit. Prometheus sends one per account and interval, so size it for the accounts probed at once, not like --web.max-requests.").Default(fmt.Sprint(defaultMaxProbeRequests)).Int()
 		noOwnMetrics  = app.Flag("web.disable-exporter-metrics", "Exclude the exporter's own Go, process and promhttp metrics from /metrics.").Bool()
 		logLevel      = app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").Enum("debug", "info", "warn", "error")
 		logFormat     = app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").Enum("logfmt", "json")
@@ -80,6 +81,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if exited >= 0 { // --help or --version
 		return exited
+	}
+	if err := checkTelemetryPath(*telemetryPath); err != nil {
+		fmt.Fprintf(stderr, "%s: error: --web.telemetry-path: %v\n", name, err)
+		return 2
 	}
 
 	baseLogger, err := newLogger(stderr, *logLevel, *logFormat)
@@ -168,6 +173,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if *maxRequests > 0 {
 		s.scrapes = make(chan struct{}, *maxRequests)
+	}
+	if *maxProbes > 0 {
+		s.probes = make(chan struct{}, *maxProbes)
 	}
 	srv := newHTTPServer(s.handler())
 

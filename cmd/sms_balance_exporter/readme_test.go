@@ -203,3 +203,86 @@ func readmeRun(t *testing.T, dir, exe, prelude, line string, args []string) {
 		}
 	}
 }
+
+// TestREADMEDockerRun checks the README's `docker run` command without
+// Docker: the image's files are laid out as its -v mounts put them (the
+// working directory holding exporter.yml and the secrets/ of "Build and
+// run"), its -e variables are passed on, and the image's CMD
+// (--config.file from the Dockerfile) must then find a valid
+// configuration. The secrets were mounted at /run/secrets, where
+// exporter.yml does not look, and the variables were not passed.
+func TestREADMEDockerRun(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dockerfile, err := os.ReadFile("../../Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)\ndocker run (.*?)\n` + "```").FindSubmatch(readme)
+	if m == nil {
+		t.Fatal("no docker run command in the README")
+	}
+	args := strings.Fields(strings.ReplaceAll(string(m[1]), "\\\n", " "))
+	cmd := regexp.MustCompile(`CMD \["(--config\.file=[^"]+)"\]`).FindSubmatch(dockerfile)
+	if cmd == nil {
+		t.Fatal("no CMD [\"--config.file=…\"] in the Dockerfile")
+	}
+
+	// The working directory of "Build and run".
+	pwd := t.TempDir()
+	conf, err := os.ReadFile("../../exporter.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"exporter.yml": string(conf), "secrets/rti_client_secret": "my-rti-client-secret\n", "secrets/smsonlinegh_api_key": "my-smsonlinegh-key\n"}
+	for name, text := range files {
+		p := filepath.Join(pwd, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hostEnv := map[string]string{"RTI_CLIENT_ID": "my-rti-client-id", "D7_TOKEN": "my-d7-token"}
+
+	root := t.TempDir() // the container's /
+	var env []string
+	for i := 0; i < len(args); i++ {
+		switch args[i] {
+		case "-e":
+			i++
+			name := args[i]
+			v, ok := hostEnv[name]
+			if !ok {
+				t.Fatalf("docker run passes -e %s, which Build and run does not set", name)
+			}
+			env = append(env, name+"="+v)
+		case "-v":
+			i++
+			parts := strings.Split(args[i], ":")
+			if len(parts) < 2 {
+				t.Fatalf("mount %q", args[i])
+			}
+			src := strings.Replace(parts[0], "$PWD", pwd, 1)
+			dst := filepath.Join(root, parts[1])
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := exec.Command("cp", "-r", src, dst).Run(); err != nil {
+				t.Fatalf("mount %s: %v", args[i], err)
+			}
+		case "-p":
+			i++
+		}
+	}
+	configFile := strings.TrimPrefix(string(cmd[1]), "--config.file=")
+	run := exec.Command(binary, "--config.check", "--config.file="+filepath.Join(root, configFile))
+	run.Env = env
+	out, err := run.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "SUCCESS") {
+		t.Errorf("the README's docker run, as laid out: %v\n%s", err, out)
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/go-kit/log"
@@ -34,8 +36,33 @@ type server struct {
 	probeOnly bool
 	// exporterMetrics instruments the metrics handlers (promhttp_*).
 	exporterMetrics bool
-	// scrapes bounds concurrent /metrics and /probe requests (nil: no bound).
-	scrapes chan struct{}
+	// scrapes bounds concurrent /metrics requests, probes concurrent /probe
+	// requests (nil: no bound). Apart, because Prometheus sends one probe per
+	// account: thousands of cheap requests where /metrics sees a few heavy
+	// ones, and probes waiting on slow providers must not starve /metrics.
+	scrapes, probes chan struct{}
+}
+
+// defaultMaxProbeRequests is the default of --web.max-probe-requests: as
+// many probes as provider calls may be in flight in all (collector's cap).
+const defaultMaxProbeRequests = 1024
+
+// reservedPaths are the exporter's own endpoints, which --web.telemetry-path
+// may not take.
+var reservedPaths = []string{"/probe", "/sd", "/-/healthy", "/-/ready", "/-/reload"}
+
+// checkTelemetryPath refuses a --web.telemetry-path that is not an absolute
+// URL path or that would take another endpoint's place.
+func checkTelemetryPath(p string) error {
+	switch {
+	case !strings.HasPrefix(p, "/"):
+		return fmt.Errorf("%q does not start with /", p)
+	case strings.ContainsAny(p, " \t\r\n{}?#"):
+		return fmt.Errorf("%q holds a space, brace, ? or #", p)
+	case slices.Contains(reservedPaths, strings.TrimSuffix(p, "/")) || strings.HasPrefix(p, "/-/"):
+		return fmt.Errorf("%q is one of the exporter's own endpoints (%s)", p, strings.Join(reservedPaths, ", "))
+	}
+	return nil
 }
 
 func (s *server) handler() http.Handler {
@@ -45,8 +72,8 @@ func (s *server) handler() http.Handler {
 	if s.exporterMetrics {
 		metrics = promhttp.InstrumentMetricHandler(s.registry, metrics)
 	}
-	mux.Handle(s.telemetryPath, s.limit(metrics))
-	mux.Handle("/probe", s.limit(probe))
+	mux.Handle(s.telemetryPath, limit(s.scrapes, "--web.max-requests", metrics))
+	mux.Handle("/probe", limit(s.probes, "--web.max-probe-requests", probe))
 	mux.HandleFunc("/sd", s.serviceDiscovery)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy")
@@ -65,18 +92,19 @@ func (s *server) handler() http.Handler {
 	return mux
 }
 
-// limit answers 503 when --web.max-requests scrapes are already being served.
-func (s *server) limit(h http.Handler) http.Handler {
-	if s.scrapes == nil {
+// limit answers 503 when cap(slots) requests of h are already being served
+// (flag names the flag that sets it); nil slots: no limit.
+func limit(slots chan struct{}, flag string, h http.Handler) http.Handler {
+	if slots == nil {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
-		case s.scrapes <- struct{}{}:
-			defer func() { <-s.scrapes }()
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
 			h.ServeHTTP(w, r)
 		default:
-			http.Error(w, fmt.Sprintf("Too many concurrent scrapes (--web.max-requests=%d); try again later", cap(s.scrapes)), http.StatusServiceUnavailable)
+			http.Error(w, fmt.Sprintf("Too many concurrent requests (%s=%d); try again later", flag, cap(slots)), http.StatusServiceUnavailable)
 		}
 	})
 }

@@ -3,11 +3,15 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -106,18 +110,35 @@ func TestProbeOnlyAndExporterMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	om, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") {
 		t.Errorf("Content-Type with OpenMetrics asked = %q", ct)
+	}
+	// OpenMetrics: ends with # EOF, each family named once (counters lose
+	// their _total in the family name), samples of counters end in _total.
+	if !strings.HasSuffix(string(om), "# EOF\n") {
+		t.Errorf("OpenMetrics probe does not end with # EOF:\n%s", om)
+	}
+	families := map[string]string{}
+	for _, line := range strings.Split(string(om), "\n") {
+		if f := strings.Fields(line); len(f) == 4 && f[1] == "TYPE" {
+			if _, dup := families[f[2]]; dup {
+				t.Errorf("OpenMetrics family %s twice", f[2])
+			}
+			families[f[2]] = f[3]
+		}
+	}
+	if families["sms_provider_requests"] != "counter" || !strings.Contains(string(om), "\nsms_provider_requests_total{") {
+		t.Errorf("OpenMetrics counter family sms_provider_requests missing or its samples lack _total:\n%s", om)
 	}
 }
 
 // TestMaxRequests checks that beyond --web.max-requests concurrent scrapes
 // the answer is 503, and that a slot is freed when a scrape ends.
 func TestMaxRequests(t *testing.T) {
-	s := &server{scrapes: make(chan struct{}, 1)}
 	entered, release := make(chan struct{}), make(chan struct{})
-	h := s.limit(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	h := limit(make(chan struct{}, 1), "--web.max-requests", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		entered <- struct{}{}
 		<-release
 	}))
@@ -142,6 +163,73 @@ func TestMaxRequests(t *testing.T) {
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("scrape after the first ended: %d", rec.Code)
+	}
+}
+
+// TestProbesHaveTheirOwnLimit runs the built binary with 30 accounts whose
+// API answers after 500 ms: 30 concurrent probes are all served although
+// --web.max-requests is 2 (it bounds /metrics; the probes shared it and 28
+// of them answered 503), and --web.max-probe-requests bounds them instead.
+func TestProbesHaveTheirOwnLimit(t *testing.T) {
+	const accounts = 30
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(500 * time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"balance": 12.5}`)
+	}))
+	t.Cleanup(upstream.Close)
+	conf := filepath.Join(t.TempDir(), "exporter.yml")
+	var b strings.Builder
+	b.WriteString("accounts:\n")
+	for i := range accounts {
+		fmt.Fprintf(&b, "  - {name: a%02d, provider: d7networks, base_url: %q, currency: EUR, credentials: {token: tok-%02d-secret}}\n", i, upstream.URL, i)
+	}
+	if err := os.WriteFile(conf, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	probeAll := func(x *exporter) map[int]int {
+		var mu sync.Mutex
+		codes := map[int]int{}
+		var wg sync.WaitGroup
+		for i := range accounts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				code, body := x.get(fmt.Sprintf("/probe?target=a%02d", i), map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "10"})
+				if code == http.StatusServiceUnavailable && !strings.Contains(body, "--web.max-probe-requests=") {
+					t.Errorf("503 without naming its flag: %q", body)
+				}
+				mu.Lock()
+				codes[code]++
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		return codes
+	}
+	if codes := probeAll(startExporter(t, "--config.file="+conf, "--web.max-requests=2")); codes[http.StatusOK] != accounts {
+		t.Errorf("30 concurrent probes with --web.max-requests=2: %v, want all 200", codes)
+	}
+	codes := probeAll(startExporter(t, "--config.file="+conf, "--web.max-probe-requests=5"))
+	if codes[http.StatusOK] < 5 || codes[http.StatusServiceUnavailable] == 0 || codes[http.StatusOK]+codes[http.StatusServiceUnavailable] != accounts {
+		t.Errorf("30 concurrent probes with --web.max-probe-requests=5: %v, want 5 or more 200 and the rest 503", codes)
+	}
+}
+
+// TestTelemetryPath: a --web.telemetry-path that would take another
+// endpoint's place (it panicked on the duplicate route) or is not a path is
+// refused at start with exit code 2.
+func TestTelemetryPath(t *testing.T) {
+	for _, p := range []string{"/probe", "/sd", "/-/ready", "/-/healthy/", "/-/reload", "/-/anything", "metrics", "", "/a b", "/{x}", "GET /m"} {
+		code, _, stderr := runBinary(t, "--demo", "--web.telemetry-path="+p)
+		if code != 2 || !strings.Contains(stderr, "--web.telemetry-path") || strings.Contains(stderr, "goroutine") {
+			t.Errorf("--web.telemetry-path=%q: exit %d, %s", p, code, stderr)
+		}
+	}
+	for _, p := range []string{"/metrics", "/", "/sms/metrics", "/probe2"} {
+		if err := checkTelemetryPath(p); err != nil {
+			t.Errorf("checkTelemetryPath(%q) = %v", p, err)
+		}
 	}
 }
 

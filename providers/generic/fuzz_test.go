@@ -2,6 +2,7 @@ package generic
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"strings"
@@ -13,21 +14,44 @@ import (
 
 // checkOutcome asserts the invariants of parse's result (pt.CheckOutcome)
 // and what parse adds: it fails only with bad_response (statuses are the
-// Client's), with a bounded message, and succeeds with exactly one amount.
-func checkOutcome(t *testing.T, got []providers.Balance, err error) {
+// Client's), with a bounded message, and succeeds with the main balance
+// first, then one amount for each entry of p.extras (an optional one may be
+// missing), in order and of the entry's kind and unit, and no two amounts
+// in the same series.
+func checkOutcome(t *testing.T, p parser, got []providers.Balance, err error) {
 	t.Helper()
 	pt.CheckOutcome(t, got, err)
 	if err != nil {
 		if r := providers.Classify(err); r != providers.ReasonBadResponse {
 			t.Fatalf("error %v is %s, want bad_response", err, r)
 		}
-		if len(err.Error()) > 1024 {
+		if len(err.Error()) > providers.MaxErrorBytes {
 			t.Fatalf("error message of %d bytes", len(err.Error()))
 		}
 		return
 	}
-	if len(got) != 1 {
-		t.Fatalf("got %d amounts", len(got))
+	if len(got) == 0 || got[0].Kind != providers.KindBalance || got[0].Unit != p.unit {
+		t.Fatalf("got %+v, want the main balance in %s first", got, p.unit)
+	}
+	rest := got[1:]
+	for i, a := range p.extras {
+		if len(rest) > 0 && rest[0].Kind == a.kind && rest[0].Unit == a.unit {
+			rest = rest[1:]
+			continue
+		}
+		if !a.optional {
+			t.Fatalf("got %+v: no amount for extra %d (%+v)", got, i, a)
+		}
+	}
+	if len(rest) > 0 {
+		t.Fatalf("got %+v: %d amounts more than the options give", got, len(rest))
+	}
+	for i := range got {
+		for j := 0; j < i; j++ {
+			if got[i].Kind == got[j].Kind && got[i].Unit == got[j].Unit && got[i].Currency == got[j].Currency {
+				t.Fatalf("got %+v: amounts %d and %d make the same series", got, j, i)
+			}
+		}
 	}
 }
 
@@ -37,14 +61,35 @@ func fuzzParse(t *testing.T, format, ctype string, body []byte, path string) {
 		return
 	}
 	resp := &providers.Response{Op: "GET /x", Status: 200, Header: http.Header{"Content-Type": {ctype}}, Body: body}
+	extra := func(i int, unit string, kind providers.Kind, currency bool, optional bool) amount {
+		a := amount{key: fmt.Sprintf("extra_balances[%d].path", i), currencyKey: fmt.Sprintf("extra_balances[%d].currency_path", i),
+			kind: kind, unit: unit, path: segs, pathText: path, optional: optional}
+		if currency {
+			a.currency, a.currencyText = segs, path
+		}
+		return a
+	}
 	for _, p := range []parser{
 		{format: format, unit: providers.UnitCurrency, balance: segs, balanceText: path},
 		{format: format, unit: providers.UnitCredits, balance: segs, balanceText: path},
 		{format: format, unit: providers.UnitCurrency, balance: segs, balanceText: path, currency: segs, currencyText: path,
 			errorPath: segs, errorText: path, errorValue: "ERROR"},
+		// The same value read again as other amounts: as credits, as a
+		// credit limit, with its currency in it, optionally.
+		{format: format, unit: providers.UnitCurrency, balance: segs, balanceText: path,
+			extras: []amount{extra(0, providers.UnitCredits, providers.KindBalance, false, false)}},
+		{format: format, unit: providers.UnitCredits, balance: segs, balanceText: path, extras: []amount{
+			extra(0, providers.UnitCurrency, providers.KindCreditLimit, true, true),
+			extra(1, providers.UnitCredits, providers.KindCreditLimit, false, true),
+			extra(2, providers.UnitCurrency, providers.KindBalance, false, true),
+		}},
+		// Two amounts whose currencies only the answer tells: a clash is
+		// an error naming both paths.
+		{format: format, unit: providers.UnitCurrency, balance: segs, balanceText: path,
+			extras: []amount{extra(0, providers.UnitCurrency, providers.KindBalance, true, false)}},
 	} {
 		got, err := parse(resp, p)
-		checkOutcome(t, got, err)
+		checkOutcome(t, p, got, err)
 	}
 }
 
@@ -54,6 +99,9 @@ func FuzzJSONPath(f *testing.F) {
 	f.Add([]byte(`{"data":{"wallets":[{"amount":1},{"amount":"2.5"}]}}`), "data.wallets.1.amount")
 	f.Add([]byte(`[[0],[1e999]]`), "1.0")
 	f.Add([]byte(`{"balance":null}`), "balance")
+	f.Add([]byte(`{"data":{"balance":"300.00","credit_limit":"100.00","currency":"USD"}}`), "data.currency")
+	f.Add([]byte(`{"b":"GHS 1"}`), "b")
+	f.Add([]byte(`{"b":""}`), "b")
 	f.Fuzz(func(t *testing.T, body []byte, path string) {
 		if segs, err := splitPath(FormatJSON, path); err == nil {
 			if doc, err := decodeJSON(body); err == nil {
@@ -74,6 +122,8 @@ func FuzzXMLPath(f *testing.F) {
 	f.Add([]byte(`<s:E xmlns:s="urn:s"><s:B>0.2 GHS</s:B></s:E>`), "E/B")
 	f.Add([]byte("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><r>\xe9</r>"), "r")
 	f.Add([]byte(`<r><b><c/></b></r>`), "r/b")
+	f.Add([]byte(`<r><b>USD</b></r>`), "r/b")
+	f.Add([]byte(`<r><b/></r>`), "r/b")
 	f.Fuzz(func(t *testing.T, body []byte, path string) {
 		if segs, err := splitPath(FormatXML, path); err == nil {
 			if root, err := decodeXML(body); err == nil {
@@ -107,8 +157,9 @@ func FuzzParseAmount(f *testing.F) {
 		if pv, pc, perr := providers.ParseMoney(s); perr == nil && (pv != v || pc != code) {
 			t.Fatalf("parseAmount(%q) = %v %q, ParseMoney = %v %q", s, v, code, pv, pc)
 		}
-		got, err := parse(&providers.Response{Op: "GET /x", Status: 200, Body: []byte(s)}, parser{format: FormatText, unit: providers.UnitCurrency})
-		checkOutcome(t, got, err)
+		p := parser{format: FormatText, unit: providers.UnitCurrency}
+		got, err := parse(&providers.Response{Op: "GET /x", Status: 200, Body: []byte(s)}, p)
+		checkOutcome(t, p, got, err)
 	})
 }
 
@@ -168,23 +219,35 @@ func FuzzTemplate(f *testing.F) {
 // (the XML decoder's own errors quote element names and entities).
 func TestParseErrorsAreBounded(t *testing.T) {
 	long := strings.Repeat("n", 16<<10)
-	for _, tc := range []struct{ name, format, body, path string }{
-		{"xml end tag mismatch", FormatXML, "<r><" + long + "></r>", "r/b"},
-		{"xml unknown entity", FormatXML, "<r>&" + long + ";</r>", "r"},
-		{"xml bad attribute", FormatXML, "<r " + long + "></r>", "r"},
-		{"xml unclosed tag name", FormatXML, "<r></" + long, "r"},
-		{"xml root mismatch", FormatXML, "<" + long + "/>", "r"},
-		{"json long key", FormatJSON, `{"` + long + `":1}`, "balance"},
-		{"json long string", FormatJSON, `{"balance":"` + long + `"}`, "balance"},
-		{"json bad literal", FormatJSON, `{"balance":` + long + `}`, "balance"},
+	for _, tc := range []struct{ name, format, body, path, extra string }{
+		{"xml end tag mismatch", FormatXML, "<r><" + long + "></r>", "r/b", ""},
+		{"xml unknown entity", FormatXML, "<r>&" + long + ";</r>", "r", ""},
+		{"xml bad attribute", FormatXML, "<r " + long + "></r>", "r", ""},
+		{"xml unclosed tag name", FormatXML, "<r></" + long, "r", ""},
+		{"xml root mismatch", FormatXML, "<" + long + "/>", "r", ""},
+		{"json long key", FormatJSON, `{"` + long + `":1}`, "balance", ""},
+		{"json long string", FormatJSON, `{"balance":"` + long + `"}`, "balance", ""},
+		{"json bad literal", FormatJSON, `{"balance":` + long + `}`, "balance", ""},
+		{"extra long string", FormatJSON, `{"balance":1,"sms":"` + long + `"}`, "balance", "sms"},
+		{"extra long key", FormatJSON, `{"balance":1,"` + long + `":{}}`, "balance", long[:maxPathBytes/2] + "." + long[:maxPathBytes/2-1]},
+		{"extra long paths clash", FormatJSON, `{"` + long[:maxPathBytes] + `":"GHS 1","` + long[:maxPathBytes-1] + `":"GHS 2"}`, long[:maxPathBytes], long[:maxPathBytes-1]},
+		{"extra xml long element", FormatXML, "<r><b>1</b><" + long + ">x</" + long + "></r>", "r/b", "r/" + long[:maxPathBytes-2]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			segs, err := splitPath(tc.format, tc.path)
 			if err != nil {
 				t.Fatal(err)
 			}
+			p := parser{format: tc.format, unit: providers.UnitCurrency, balance: segs, balanceText: tc.path}
+			if tc.extra != "" {
+				extra, err := splitPath(tc.format, tc.extra)
+				if err != nil {
+					t.Fatal(err)
+				}
+				p.extras = []amount{{key: "extra_balances[0].path", unit: providers.UnitCurrency, path: extra, pathText: tc.extra}}
+			}
 			resp := &providers.Response{Op: "GET /x", Status: 200, Body: []byte(tc.body)}
-			_, err = parse(resp, parser{format: tc.format, unit: providers.UnitCurrency, balance: segs, balanceText: tc.path})
+			_, err = parse(resp, p)
 			if err == nil {
 				t.Fatal("parsed")
 			}

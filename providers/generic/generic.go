@@ -1,11 +1,12 @@
 // Package generic is the `http` provider: it watches any balance API that
 // is not built in. The account's options say which URL to call (GET or
 // POST, with templated headers and body that refer to the account's
-// credentials by name), how to read the answer (JSON, XML or plain text)
-// and where the amount is in it. The account's base_url is not used: the
-// URL is the whole endpoint. Authentication that the credentials do not
-// express (basic_auth, authorization, oauth2 …) comes from the account's
-// http_client_config.
+// credentials by name), how to read the answer (JSON, XML or plain text),
+// where the amount is in it and, optionally, where further amounts are
+// (extra_balances: a balance in another unit, a credit limit). The
+// account's base_url is not used: the URL is the whole endpoint.
+// Authentication that the credentials do not express (basic_auth,
+// authorization, oauth2 …) comes from the account's http_client_config.
 package generic
 
 import (
@@ -61,12 +62,17 @@ func New(s providers.Settings) (*Client, error) {
 			return nil, fmt.Errorf("currency: expected a three-letter code, got %q", providers.Bound(s.Currency))
 		}
 		r.parser.defaultCurrency = code
+		// Amounts of money without a currency path all take currency:.
+		if err := r.parser.checkSeries(); err != nil {
+			return nil, err
+		}
 	}
 	return &Client{acct: s, req: r}, nil
 }
 
-// Balances implements providers.Provider: one amount, of money or credits
-// as the options say.
+// Balances implements providers.Provider: the main balance (balance_path),
+// then the amounts of extra_balances that the answer holds, each of money
+// or credits as the options say.
 //
 // Settings.Do redacts the credentials from the request's Op (a templated
 // URL may put one in the path) and from quotes of the answer; the error is

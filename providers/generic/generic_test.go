@@ -593,3 +593,293 @@ func TestNew(t *testing.T) {
 		t.Errorf("Spec = %+v", Spec)
 	}
 }
+
+func credits(v float64) providers.Balance { return providers.Credits(v) }
+
+func limit(b providers.Balance) providers.Balance {
+	b.Kind = providers.KindCreditLimit
+	return b
+}
+
+// extras returns options that add the extra_balances es (the account's
+// main balance stays at balance_path).
+func extras(es ...ExtraBalance) func(o *Options) {
+	return func(o *Options) { o.ExtraBalances = es }
+}
+
+// TestExtraBalances: extra_balances, through answers shaped as the providers
+// answer (/work/shared/providers.md) and edge cases.
+func TestExtraBalances(t *testing.T) {
+	bad := providers.ReasonBadResponse
+	none := func(*testing.T, *http.Request) {}
+	// arkeselBoth is the README's Arkesel account: GHS money first, the SMS
+	// credits after.
+	arkeselBoth := func(es ...ExtraBalance) func(o *Options) {
+		return func(o *Options) {
+			arkesel("data.main_balance", providers.UnitCurrency)(o)
+			o.ExtraBalances = append([]ExtraBalance{{Path: "data.sms_balance", Unit: "credits"}}, es...)
+		}
+	}
+	// telnyx is Telnyx's documented answer: balance and credit limit in
+	// currency.
+	const telnyx = `{"data":{"record_type":"balance","pending":"10.00","balance":"300.00","credit_limit":"100.00","available_credit":"400.00","currency":"USD"}}`
+	telnyxOpts := func(o *Options) {
+		o.BalancePath, o.CurrencyPath = "data.balance", "data.currency"
+		o.ExtraBalances = []ExtraBalance{{Path: "data.credit_limit", CurrencyPath: "data.currency", Kind: "credit_limit"}}
+	}
+	const arkeselXML = `<?xml version="1.0"?><response><status>success</status><data><main_balance>GHS 0.2</main_balance><sms_balance>1,234</sms_balance><bonus currency="ghs" amount="5"/></data></response>`
+	xmlArkesel := func(es ...ExtraBalance) func(o *Options) {
+		return func(o *Options) {
+			o.Format, o.BalancePath = FormatXML, "response/data/main_balance"
+			o.ErrorPath, o.ErrorValue = "response/status", "error"
+			o.ExtraBalances = es
+		}
+	}
+	cases := []tc{
+		// Arkesel: {"status":"success","data":{"sms_balance":…,"main_balance":"GHS 0.2"}} [3rd].
+		{Case: pt.Case{Name: "arkesel money and credits", Handler: pt.JSON(`{"status":"success","data":{"sms_balance":"1,234","main_balance":"GHS 0.2","user":"Kofi"}}`),
+			WantAll: []providers.Balance{money(0.2, "GHS"), credits(1234)}}, opts: arkeselBoth(), check: checkArkesel},
+		{Case: pt.Case{Name: "arkesel numeric sms balance", Handler: pt.JSON(`{"status":"success","data":{"sms_balance":98,"main_balance":"0.2 GHS"}}`),
+			WantAll: []providers.Balance{money(0.2, "GHS"), credits(98)}}, opts: arkeselBoth(), check: checkArkesel},
+		{Case: pt.Case{Name: "arkesel account currency", Handler: pt.JSON(`{"status":"success","data":{"sms_balance":0,"main_balance":"12.5"}}`),
+			WantAll: []providers.Balance{money(12.5, "GHS"), credits(0)}}, currency: "GHS", opts: arkeselBoth(), check: checkArkesel},
+		{Case: pt.Case{Name: "arkesel error status before extras", Handler: pt.JSON(`{"status":"error","message":"Invalid API key"}`), WantReason: bad, WantErr: `error_path "status" is "error"`},
+			opts: arkeselBoth(), check: checkArkesel},
+		{Case: pt.Case{Name: "arkesel sms balance missing", Handler: pt.JSON(`{"status":"success","data":{"main_balance":"GHS 0.2"}}`),
+			WantReason: bad, WantErr: `GET /api/v2/clients/balance-details: extra_balances[0].path "data.sms_balance": no key "sms_balance" in the object at "data"`},
+			opts: arkeselBoth(), check: checkArkesel},
+		{Case: pt.Case{Name: "arkesel sms balance words", Handler: pt.JSON(`{"status":"success","data":{"sms_balance":"unlimited","main_balance":"GHS 0.2"}}`),
+			WantReason: bad, WantErr: `extra_balances[0].path "data.sms_balance": expected a decimal amount, got "unlimited"`},
+			opts: arkeselBoth(), check: checkArkesel},
+		{Case: pt.Case{Name: "arkesel sms balance null", Handler: pt.JSON(`{"status":"success","data":{"sms_balance":null,"main_balance":"GHS 0.2"}}`),
+			WantReason: bad, WantErr: `extra_balances[0].path "data.sms_balance": expected an amount, found null`},
+			opts: arkeselBoth(), check: checkArkesel},
+		{Case: pt.Case{Name: "arkesel sms balance as money", Handler: pt.JSON(`{"status":"success","data":{"sms_balance":"GHS 3","main_balance":"GHS 0.2"}}`),
+			WantReason: bad, WantErr: `extra_balances[0].path "data.sms_balance": expected a number of credits (unit: credits)`},
+			opts: arkeselBoth(), check: checkArkesel},
+		{Case: pt.Case{Name: "main balance still fails first", Handler: pt.JSON(`{"status":"success","data":{"sms_balance":"1"}}`),
+			WantReason: bad, WantErr: `balance_path "data.main_balance": no key "main_balance"`},
+			opts: arkeselBoth(), check: checkArkesel},
+		{Case: pt.Case{Name: "extra value echoes the key", Handler: pt.JSON(`{"status":"success","data":{"sms_balance":"` + apiKey + `","main_balance":"GHS 0.2"}}`),
+			WantReason: bad, WantErr: `got "<secret>"`}, opts: arkeselBoth(), check: checkArkesel},
+
+		// optional: an amount the answer lacks is left out; a bad one is
+		// still an error.
+		{Case: pt.Case{Name: "optional missing key", Handler: pt.JSON(`{"status":"success","data":{"sms_balance":"7","main_balance":"GHS 0.2"}}`),
+			WantAll: []providers.Balance{money(0.2, "GHS"), credits(7)}},
+			opts: arkeselBoth(ExtraBalance{Path: "data.bonus", Unit: "credits", Kind: "credit_limit", Optional: true}), check: checkArkesel},
+		{Case: pt.Case{Name: "optional null", Handler: pt.JSON(`{"status":"success","data":{"sms_balance":"7","main_balance":"GHS 0.2","bonus":null}}`),
+			WantAll: []providers.Balance{money(0.2, "GHS"), credits(7)}},
+			opts: arkeselBoth(ExtraBalance{Path: "data.bonus", Unit: "credits", Kind: "credit_limit", Optional: true}), check: checkArkesel},
+		{Case: pt.Case{Name: "optional empty string", Handler: pt.JSON(`{"status":"success","data":{"sms_balance":"7","main_balance":"GHS 0.2","bonus":" "}}`),
+			WantAll: []providers.Balance{money(0.2, "GHS"), credits(7)}},
+			opts: arkeselBoth(ExtraBalance{Path: "data.bonus", Unit: "credits", Kind: "credit_limit", Optional: true}), check: checkArkesel},
+		{Case: pt.Case{Name: "optional through null", Handler: pt.JSON(`{"balance":1,"limits":null}`), WantAll: []providers.Balance{money(1, "")}},
+			opts: extras(ExtraBalance{Path: "limits.0.amount", Kind: "credit_limit", Optional: true})},
+		{Case: pt.Case{Name: "optional index out of range", Handler: pt.JSON(`{"balance":1,"limits":[]}`), WantAll: []providers.Balance{money(1, "")}},
+			opts: extras(ExtraBalance{Path: "limits.0.amount", Kind: "credit_limit", Optional: true})},
+		{Case: pt.Case{Name: "required through null", Handler: pt.JSON(`{"balance":1,"limits":null}`),
+			WantReason: bad, WantErr: `extra_balances[0].path "limits.0.amount": found null at "limits", not an object or array`},
+			opts: extras(ExtraBalance{Path: "limits.0.amount", Kind: "credit_limit"})},
+		{Case: pt.Case{Name: "optional present", Handler: pt.JSON(`{"status":"success","data":{"sms_balance":"7","main_balance":"GHS 0.2","bonus":"2"}}`),
+			WantAll: []providers.Balance{money(0.2, "GHS"), credits(7), limit(credits(2))}},
+			opts: arkeselBoth(ExtraBalance{Path: "data.bonus", Unit: "credits", Kind: "credit_limit", Optional: true}), check: checkArkesel},
+		{Case: pt.Case{Name: "optional but words", Handler: pt.JSON(`{"balance":1,"bonus":"soon"}`),
+			WantReason: bad, WantErr: `extra_balances[0].path "bonus"`}, opts: extras(ExtraBalance{Path: "bonus", Unit: "credits", Optional: true})},
+		{Case: pt.Case{Name: "optional but an object", Handler: pt.JSON(`{"balance":1,"bonus":{"n":1}}`),
+			WantReason: bad, WantErr: `extra_balances[0].path "bonus": expected an amount, found an object`},
+			opts: extras(ExtraBalance{Path: "bonus", Unit: "credits", Optional: true})},
+		{Case: pt.Case{Name: "optional but shape differs", Handler: pt.JSON(`{"balance":1,"bonus":[1]}`),
+			WantReason: bad, WantErr: `extra_balances[0].path "bonus.amount": expected an array index, got "amount"`},
+			opts: extras(ExtraBalance{Path: "bonus.amount", Unit: "credits", Optional: true})},
+		{Case: pt.Case{Name: "order kept around a skipped amount", Handler: pt.JSON(`{"balance":"EUR 5","sms":40,"limit":"EUR 50"}`),
+			WantAll: []providers.Balance{money(5, "EUR"), credits(40), limit(money(50, "EUR"))}},
+			opts: extras(ExtraBalance{Path: "sms", Unit: "credits"}, ExtraBalance{Path: "bonus", Unit: "credits", Kind: "credit_limit", Optional: true},
+				ExtraBalance{Path: "limit", Kind: "credit_limit"})},
+
+		// Credit limits: Telnyx [doc] and BulkSMS [doc] shapes.
+		{Case: pt.Case{Name: "telnyx credit limit", Handler: pt.JSON(telnyx), WantAll: []providers.Balance{money(300, "USD"), limit(money(100, "USD"))}},
+			opts: telnyxOpts},
+		{Case: pt.Case{Name: "bulksms credits limit", Handler: pt.JSON(`{"credits":{"balance":12.5,"isTransferAllowed":false,"limit":100}}`),
+			WantAll: []providers.Balance{credits(12.5), limit(credits(100))}},
+			opts: func(o *Options) {
+				o.BalancePath, o.Unit = "credits.balance", "credits"
+				o.ExtraBalances = []ExtraBalance{{Path: "credits.limit", Unit: "credits", Kind: "credit_limit"}}
+			}},
+		{Case: pt.Case{Name: "limit in the account currency", Handler: pt.JSON(`{"balance":3,"overdraft":"10"}`),
+			WantAll: []providers.Balance{money(3, "KES"), limit(money(10, "KES"))}},
+			currency: "KES", opts: extras(ExtraBalance{Path: "overdraft", Kind: "credit_limit"})},
+		{Case: pt.Case{Name: "extra currency_path beats currency:", Handler: pt.JSON(`{"balance":3,"w":{"amount":"9","cur":"usd"}}`),
+			WantAll: []providers.Balance{money(3, "KES"), money(9, "USD")}},
+			currency: "KES", opts: extras(ExtraBalance{Path: "w.amount", CurrencyPath: "w.cur"})},
+		{Case: pt.Case{Name: "extra currency_path missing", Handler: pt.JSON(`{"balance":3,"w":{"amount":"9"}}`),
+			WantReason: bad, WantErr: `extra_balances[0].currency_path "w.cur": no key "cur" in the object at "w"`},
+			opts: extras(ExtraBalance{Path: "w.amount", CurrencyPath: "w.cur", Optional: true})},
+		{Case: pt.Case{Name: "extra currency_path words", Handler: pt.JSON(`{"balance":3,"w":{"amount":"9","cur":"dollars"}}`),
+			WantReason: bad, WantErr: `extra_balances[0].currency_path "w.cur": expected a three-letter currency code, found "dollars"`},
+			opts: extras(ExtraBalance{Path: "w.amount", CurrencyPath: "w.cur"})},
+		{Case: pt.Case{Name: "main currency_path not inherited", Handler: pt.JSON(`{"balance":3,"cur":"USD","w":"GHS 9"}`),
+			WantAll: []providers.Balance{money(3, "USD"), money(9, "GHS")}},
+			opts: func(o *Options) { o.CurrencyPath, o.ExtraBalances = "cur", []ExtraBalance{{Path: "w"}} }},
+
+		// Money in currencies only the answer names.
+		{Case: pt.Case{Name: "wallets in two currencies", Handler: pt.JSON(`{"data":{"wallets":[{"amount":"GHS 1"},{"amount":"USD 2"}]}}`),
+			WantAll: []providers.Balance{money(1, "GHS"), money(2, "USD")}},
+			opts: func(o *Options) {
+				o.BalancePath, o.ExtraBalances = "data.wallets.0.amount", []ExtraBalance{{Path: "data.wallets.1.amount"}}
+			}},
+		{Case: pt.Case{Name: "wallets in the same currency", Handler: pt.JSON(`{"data":{"wallets":[{"amount":"GHS 1"},{"amount":"GHS 2"}]}}`),
+			WantReason: bad, WantErr: `balance_path "data.wallets.0.amount" and extra_balances[0].path "data.wallets.1.amount" give two amounts of the same series (sms_balance, unit currency, currency "GHS")`},
+			opts: func(o *Options) {
+				o.BalancePath, o.ExtraBalances = "data.wallets.0.amount", []ExtraBalance{{Path: "data.wallets.1.amount"}}
+			}},
+		{Case: pt.Case{Name: "same currency, other kinds", Handler: pt.JSON(`{"data":{"wallets":[{"amount":"GHS 1"},{"amount":"GHS 2"}]}}`),
+			WantAll: []providers.Balance{money(1, "GHS"), limit(money(2, "GHS"))}},
+			opts: func(o *Options) {
+				o.BalancePath, o.ExtraBalances = "data.wallets.0.amount", []ExtraBalance{{Path: "data.wallets.1.amount", Kind: "CREDIT_LIMIT"}}
+			}},
+
+		// XML.
+		{Case: pt.Case{Name: "xml arkesel-shaped", Handler: answer(200, "application/xml", arkeselXML),
+			WantAll: []providers.Balance{money(0.2, "GHS"), credits(1234), limit(money(5, "GHS"))}},
+			opts: xmlArkesel(ExtraBalance{Path: "response/data/sms_balance", Unit: "credits"},
+				ExtraBalance{Path: "/response/data/bonus/@amount", CurrencyPath: "response/data/bonus/@currency", Kind: "credit_limit"}),
+			check: none},
+		{Case: pt.Case{Name: "xml missing element", Handler: answer(200, "text/xml", arkeselXML),
+			WantReason: bad, WantErr: `extra_balances[1].path "response/data/overdraft": no element <overdraft> in response/data`},
+			opts:  xmlArkesel(ExtraBalance{Path: "response/data/sms_balance", Unit: "credits"}, ExtraBalance{Path: "response/data/overdraft", Kind: "credit_limit"}),
+			check: none},
+		{Case: pt.Case{Name: "xml optional missing element and attribute", Handler: answer(200, "text/xml", arkeselXML),
+			WantAll: []providers.Balance{money(0.2, "GHS")}},
+			opts: xmlArkesel(ExtraBalance{Path: "response/data/overdraft", Kind: "credit_limit", Optional: true},
+				ExtraBalance{Path: "response/data/bonus/@sms", Unit: "credits", Optional: true}),
+			check: none},
+		{Case: pt.Case{Name: "xml optional empty element", Handler: answer(200, "text/xml", `<response><data><main_balance>1</main_balance><sms_balance/></data></response>`),
+			WantAll: []providers.Balance{money(1, "")}},
+			opts: xmlArkesel(ExtraBalance{Path: "response/data/sms_balance", Unit: "credits", Optional: true}), check: none},
+		{Case: pt.Case{Name: "xml required empty element", Handler: answer(200, "text/xml", `<response><data><main_balance>1</main_balance><sms_balance/></data></response>`),
+			WantReason: bad, WantErr: `extra_balances[0].path "response/data/sms_balance": expected an amount, found an empty element`},
+			opts: xmlArkesel(ExtraBalance{Path: "response/data/sms_balance", Unit: "credits"}), check: none},
+		{Case: pt.Case{Name: "xml bad extra value", Handler: answer(200, "text/xml", `<response><data><main_balance>1</main_balance><sms_balance>many</sms_balance></data></response>`),
+			WantReason: bad, WantErr: `extra_balances[0].path "response/data/sms_balance": expected a decimal amount, got "many"`},
+			opts: xmlArkesel(ExtraBalance{Path: "response/data/sms_balance", Unit: "credits"}), check: none},
+		{Case: pt.Case{Name: "xml wrong root is not missing", Handler: answer(200, "text/xml", `<response><data><main_balance>1</main_balance></data></response>`),
+			WantReason: bad, WantErr: `extra_balances[0].path "other/sms": the root element is <response>, not <other>`},
+			opts: xmlArkesel(ExtraBalance{Path: "other/sms", Unit: "credits", Optional: true}), check: none},
+	}
+	run(t, cases)
+}
+
+// TestValidateExtraBalances: every extra_balances error names the entry and
+// its key, so that the configuration error points at it.
+func TestValidateExtraBalances(t *testing.T) {
+	xml := func(o *Options) { o.Format, o.BalancePath = FormatXML, "response/data/balance" }
+	cases := []struct {
+		name   string
+		format func(o *Options) // nil: json, balance_path balance, unit currency
+		unit   string           // the main balance's unit ("" for currency)
+		es     []ExtraBalance
+		field  string // "" when valid
+		want   string // a substring of the error
+	}{
+		{name: "arkesel", es: []ExtraBalance{{Path: "data.sms_balance", Unit: "credits"}}},
+		{name: "defaults normalised", es: []ExtraBalance{{Path: "a", Unit: " Credits ", Kind: "CREDIT_LIMIT"}, {Path: "b", Unit: "", Kind: ""}}},
+		{name: "all keys", es: []ExtraBalance{{Path: "w.0.amount", CurrencyPath: "w.0.cur", Unit: "currency", Kind: "credit_limit", Optional: true}}},
+		{name: "xml", format: xml, es: []ExtraBalance{{Path: "/response/data/sms", Unit: "credits"}, {Path: "response/data/limit/@value", CurrencyPath: "response/data/limit/@cur", Kind: "credit_limit"}}},
+		{name: "credits of both kinds", unit: "credits", es: []ExtraBalance{{Path: "limit", Unit: "credits", Kind: "credit_limit"}}},
+		{name: "money whose currency the answer tells", es: []ExtraBalance{{Path: "other"}, {Path: "third", CurrencyPath: "cur"}}},
+		{name: "no path", es: []ExtraBalance{{Unit: "credits"}}, field: "extra_balances[0].path", want: "required"},
+		{name: "path syntax", es: []ExtraBalance{{Path: "a", Unit: "credits"}, {Path: "data..sms", Kind: "credit_limit"}}, field: "extra_balances[1].path", want: "empty key"},
+		{name: "path too long", es: []ExtraBalance{{Path: strings.Repeat("a", maxPathBytes+1)}}, field: "extra_balances[0].path", want: "longer than"},
+		{name: "xml path syntax", format: xml, es: []ExtraBalance{{Path: "response/data/ns:sms", Unit: "credits"}}, field: "extra_balances[0].path", want: "expected element names"},
+		{name: "json path under xml rules", format: xml, es: []ExtraBalance{{Path: "@sms", Unit: "credits"}}, field: "extra_balances[0].path"},
+		{name: "currency_path syntax", es: []ExtraBalance{{Path: "a", CurrencyPath: "cur."}}, field: "extra_balances[0].currency_path", want: "empty key"},
+		{name: "credits with currency_path", es: []ExtraBalance{{Path: "a", Unit: "credits", CurrencyPath: "cur"}}, field: "extra_balances[0].currency_path", want: "not used with unit credits"},
+		{name: "unit", es: []ExtraBalance{{Path: "a", Unit: "sms"}}, field: "extra_balances[0].unit", want: `expected currency or credits, got "sms"`},
+		{name: "kind", es: []ExtraBalance{{Path: "a", Unit: "credits"}, {Path: "b", Kind: "bonus"}}, field: "extra_balances[1].kind", want: `expected balance or credit_limit, got "bonus"`},
+		{name: "text format", format: textOpts, es: []ExtraBalance{{Path: "a"}}, field: "extra_balances", want: "not used with format text"},
+
+		// Series known to clash at load.
+		{name: "credits twice", unit: "credits", es: []ExtraBalance{{Path: "sms", Unit: "credits"}}, field: "extra_balances[0].path",
+			want: "same series as balance_path: both would be sms_balance in credits"},
+		{name: "two extra credit limits", es: []ExtraBalance{{Path: "sms", Unit: "credits"}, {Path: "l1", Unit: "credits", Kind: "credit_limit"}, {Path: "l2", Unit: "credits", Kind: "credit_limit"}},
+			field: "extra_balances[2].path", want: "same series as extra_balances[1].path: both would be sms_balance_credit_limit in credits"},
+		{name: "same currency_path", es: []ExtraBalance{{Path: "w1", CurrencyPath: "cur"}, {Path: "w2", CurrencyPath: "cur"}}, field: "extra_balances[1].path",
+			want: `both would be sms_balance of money in the currency at "cur"`},
+		{name: "same path", es: []ExtraBalance{{Path: "balance"}}, field: "extra_balances[0].path", want: "read from the same value"},
+		{name: "same xml path written two ways", format: xml, es: []ExtraBalance{{Path: "/response/data/balance"}}, field: "extra_balances[0].path"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := NewOptions()
+			o.URL, o.BalancePath = "https://api.example.com/balance?key={{ .Credentials.api_key }}", "balance"
+			if c.format != nil {
+				c.format(o)
+			}
+			if c.unit != "" {
+				o.Unit = c.unit
+			}
+			o.ExtraBalances = c.es
+			err := o.Validate()
+			if c.field == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				for i, e := range o.ExtraBalances {
+					if e.Unit != providers.UnitCurrency && e.Unit != providers.UnitCredits || e.Kind != KindBalance && e.Kind != KindCreditLimit {
+						t.Errorf("extra_balances[%d] not normalised: %+v", i, e)
+					}
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want an error about %s", c.field)
+			}
+			if got := providers.FieldOf(err); got != c.field {
+				t.Errorf("FieldOf(%v) = %q, want %q", err, got, c.field)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Validate() = %v, want it to contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+// TestNewExtraBalancesCurrency: with the account's currency:, amounts of
+// money without a currency path all take it, so that two of one kind are
+// refused when the client is made (at load), not at every refresh.
+func TestNewExtraBalancesCurrency(t *testing.T) {
+	o := NewOptions()
+	o.URL, o.BalancePath = "https://api.example.com/balance", "balance"
+	o.ExtraBalances = []ExtraBalance{{Path: "limit", Kind: "credit_limit"}, {Path: "wallet"}}
+	if _, err := New(providers.Settings{Options: o}); err != nil {
+		t.Fatalf("New without currency: %v", err)
+	}
+	_, err := New(providers.Settings{Options: o, Currency: "ghs"})
+	if err == nil || providers.FieldOf(err) != "extra_balances[1].path" || !strings.Contains(err.Error(), "the account's currency: GHS") {
+		t.Fatalf("New with currency: %v, want an extra_balances[1].path error naming currency: GHS", err)
+	}
+	o.ExtraBalances[1].CurrencyPath = "wallet_currency"
+	if _, err := New(providers.Settings{Options: o, Currency: "GHS"}); err != nil {
+		t.Fatalf("New with currency and a currency_path: %v", err)
+	}
+}
+
+// TestEndpointURL: the host of url, which the collector's per-host limit
+// counts the account's calls against; "" when the host is templated.
+func TestEndpointURL(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"https://api.ng.termii.com/api/get-balance?api_key={{ .Credentials.api_key }}", "https://api.ng.termii.com/api/get-balance?api_key="},
+		{"http://127.0.0.1:8080/b/{{ .Credentials.id }}", "http://127.0.0.1:8080/b/"},
+		{"https://sms.arkesel.com/api/v2/clients/balance-details", "https://sms.arkesel.com/api/v2/clients/balance-details"},
+		{"https://{{ .Credentials.host }}/balance", ""},
+		{"https://api.{{ .Credentials.region }}.example.com/b", ""},
+		{"https://example.com:{{ .Credentials.port }}/b", ""},
+	} {
+		o := &Options{URL: tc.url}
+		if got := o.EndpointURL(); got != tc.want {
+			t.Errorf("EndpointURL(%q) = %q, want %q", tc.url, got, tc.want)
+		}
+	}
+	var _ providers.Endpointer = (*Options)(nil)
+}

@@ -20,7 +20,8 @@ const (
 	FormatText = "text"
 )
 
-// maxPathBytes bounds balance_path, currency_path and error_path.
+// maxPathBytes bounds balance_path, currency_path, error_path and the
+// paths of extra_balances.
 const maxPathBytes = 1024
 
 // Options are the `options:` of an http account. Every template (url,
@@ -53,6 +54,11 @@ type Options struct {
 	CurrencyPath string `yaml:"currency_path"`
 	// Unit is currency (default) or credits.
 	Unit string `yaml:"unit"`
+	// ExtraBalances are further amounts in the same answer, exported after
+	// the main one (BalancePath, the account's main balance): an amount in
+	// another unit (Arkesel's SMS credits beside its GHS money) or a credit
+	// limit. Not used with format text.
+	ExtraBalances []ExtraBalance `yaml:"extra_balances"`
 	// AuthStatus lists the HTTP statuses that mean the credentials were
 	// refused (default 401 and 403).
 	AuthStatus []int `yaml:"auth_status"`
@@ -60,6 +66,39 @@ type Options struct {
 	// is really an error: the value at ErrorPath equals ErrorValue.
 	ErrorPath  string `yaml:"error_path"`
 	ErrorValue string `yaml:"error_value"`
+}
+
+// Kinds of an extra amount: the metric that exports it.
+const (
+	// KindBalance is credit held on the account: sms_balance.
+	KindBalance = "balance"
+	// KindCreditLimit is a credit or overdraft limit that may be spent on
+	// top of the balance: sms_balance_credit_limit.
+	KindCreditLimit = "credit_limit"
+)
+
+// ExtraBalance is one entry of extra_balances: an amount read from the
+// answer like the main one (a number or numeric string, optionally with a
+// currency code in it; the currency is CurrencyPath's value, else the
+// account's currency:, else the code in the amount).
+//
+// An amount the answer lacks (Path not in it, or null or empty there) is a
+// bad_response error, unless Optional is set: then the amount is left out
+// of that refresh and the others are still exported.
+type ExtraBalance struct {
+	// Path locates the amount, written like balance_path.
+	Path string `yaml:"path"`
+	// CurrencyPath optionally locates its currency code, written like
+	// currency_path. The main currency_path is not inherited.
+	CurrencyPath string `yaml:"currency_path"`
+	// Unit is currency (default) or credits.
+	Unit string `yaml:"unit"`
+	// Kind is balance (default) or credit_limit.
+	Kind string `yaml:"kind"`
+	// Optional makes an amount the answer lacks be left out instead of an
+	// error. An amount that is there must still be valid, and so must its
+	// currency at CurrencyPath.
+	Optional bool `yaml:"optional"`
 }
 
 // NewOptions returns Options with their defaults.
@@ -233,6 +272,21 @@ func (o *Options) compile() (*request, error) {
 		return nil, providers.FieldErrorf("unit", fmt.Errorf("expected currency or credits, got %q", o.Unit))
 	}
 
+	// extra_balances
+	if len(o.ExtraBalances) > 0 && o.Format == FormatText {
+		return nil, providers.FieldErrorf("extra_balances", errors.New("not used with format text (the whole body is the one amount)"))
+	}
+	for i := range o.ExtraBalances {
+		a, err := o.ExtraBalances[i].compile(i, o.Format)
+		if err != nil {
+			return nil, err
+		}
+		p.extras = append(p.extras, a)
+	}
+	if err := p.checkSeries(); err != nil {
+		return nil, err
+	}
+
 	// auth_status
 	for _, st := range o.AuthStatus {
 		if st < 400 || st > 599 {
@@ -242,6 +296,55 @@ func (o *Options) compile() (*request, error) {
 	}
 	r.parser = p
 	return r, nil
+}
+
+// compile validates extra_balances[i], normalising the case of unit and
+// kind and applying their defaults, and returns its compiled form.
+func (e *ExtraBalance) compile(i int, format string) (amount, error) {
+	key := fmt.Sprintf("extra_balances[%d].", i)
+	e.Unit = strings.ToLower(strings.TrimSpace(e.Unit))
+	e.Kind = strings.ToLower(strings.TrimSpace(e.Kind))
+	if e.Unit == "" {
+		e.Unit = providers.UnitCurrency
+	}
+	if e.Kind == "" {
+		e.Kind = KindBalance
+	}
+	a := amount{
+		key: key + "path", currencyKey: key + "currency_path", unit: e.Unit, optional: e.Optional,
+		pathText: e.Path, currencyText: e.CurrencyPath,
+	}
+	if e.Path == "" {
+		return amount{}, providers.FieldErrorf(a.key, errors.New("required: where the amount is in the answer, written like balance_path"))
+	}
+	segs, err := splitPath(format, e.Path)
+	if err != nil {
+		return amount{}, providers.FieldErrorf(a.key, err)
+	}
+	a.path = segs
+	if e.CurrencyPath != "" {
+		if a.currency, err = splitPath(format, e.CurrencyPath); err != nil {
+			return amount{}, providers.FieldErrorf(a.currencyKey, err)
+		}
+	}
+	switch e.Unit {
+	case providers.UnitCurrency:
+	case providers.UnitCredits:
+		if e.CurrencyPath != "" {
+			return amount{}, providers.FieldErrorf(a.currencyKey, errors.New("not used with unit credits"))
+		}
+	default:
+		return amount{}, providers.FieldErrorf(key+"unit", fmt.Errorf("expected currency or credits, got %q", providers.Bound(e.Unit)))
+	}
+	switch e.Kind {
+	case KindBalance:
+		a.kind = providers.KindBalance
+	case KindCreditLimit:
+		a.kind = providers.KindCreditLimit
+	default:
+		return amount{}, providers.FieldErrorf(key+"kind", fmt.Errorf("expected %s or %s, got %q", KindBalance, KindCreditLimit, providers.Bound(e.Kind)))
+	}
+	return a, nil
 }
 
 // CheckCredentials implements providers.CredentialChecker: every template
@@ -372,4 +475,21 @@ func validHeaderValue(v string) bool {
 		}
 	}
 	return true
+}
+
+// EndpointURL implements providers.Endpointer: the url up to its first
+// template action, when the scheme and host come before it (the usual case:
+// only the path or query is templated); "" when the host itself is
+// templated. The collector counts the account's calls against that host's
+// concurrency limit.
+func (o *Options) EndpointURL() string {
+	u := o.URL
+	if i := strings.Index(u, "{{"); i >= 0 {
+		u = u[:i]
+		scheme, rest, ok := strings.Cut(u, "://")
+		if !ok || scheme == "" || !strings.ContainsAny(rest, "/?#") {
+			return "" // the host (or its end) is templated
+		}
+	}
+	return u
 }

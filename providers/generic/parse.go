@@ -23,8 +23,94 @@ type parser struct {
 	balance, currency, errorPath         []string
 	balanceText, currencyText, errorText string
 	errorValue                           string
+	// extras are the amounts of extra_balances, in order.
+	extras []amount
 	// defaultCurrency is the account's `currency:` (may be "").
 	defaultCurrency string
+}
+
+// amount says where one amount is in an answer and what it is: the main
+// balance (balance_path) or an entry of extra_balances.
+type amount struct {
+	// key and currencyKey name the options, for error messages:
+	// "balance_path" or "extra_balances[0].path", and their currency paths.
+	key, currencyKey string
+	kind             providers.Kind
+	unit             string
+	// Path segments, and the paths as written for error messages.
+	path, currency         []string
+	pathText, currencyText string
+	// optional: an amount the answer lacks is left out, not an error.
+	optional bool
+}
+
+// main is the main balance: balance_path.
+func (p parser) main() amount {
+	return amount{key: "balance_path", currencyKey: "currency_path", kind: providers.KindBalance, unit: p.unit,
+		path: p.balance, currency: p.currency, pathText: p.balanceText, currencyText: p.currencyText}
+}
+
+// where names the option an amount comes from and its path, for errors.
+func (a amount) where() string {
+	return a.key + " " + strconv.Quote(providers.Bound(a.pathText))
+}
+
+// metric is the metric that exports amounts of kind k.
+func metric(k providers.Kind) string {
+	if k == providers.KindCreditLimit {
+		return "sms_balance_credit_limit"
+	}
+	return "sms_balance"
+}
+
+// series is what tells the series of an amount apart, as far as the
+// options alone say: its kind, its unit and where its currency comes from
+// (for credits, none; else the currency path, the account's currency:, or
+// the code in the amount at its path). Two amounts with the same series
+// key are always exported in the same series.
+type series struct {
+	kind       providers.Kind
+	unit       string
+	currency   string // the source of the currency
+	currencyIs string // that source, for error messages
+}
+
+// seriesOf returns the series key of amount a under p's options.
+func (p parser) seriesOf(a amount) series {
+	s := series{kind: a.kind, unit: a.unit}
+	switch {
+	case a.unit == providers.UnitCredits:
+		s.currencyIs = "in credits"
+	case a.currency != nil:
+		s.currency = "path\x00" + strings.Join(a.currency, "\x00")
+		s.currencyIs = "of money in the currency at " + strconv.Quote(providers.Bound(a.currencyText))
+	case p.defaultCurrency != "":
+		s.currency = "code\x00" + p.defaultCurrency
+		s.currencyIs = "of money in the account's currency: " + p.defaultCurrency + " (neither has a currency_path)"
+	default:
+		s.currency = "amount\x00" + strings.Join(a.path, "\x00")
+		s.currencyIs = "of money read from the same value (same path, no currency_path)"
+	}
+	return s
+}
+
+// checkSeries refuses options under which two amounts always make the same
+// series (same kind, unit and currency), which the collector would refuse
+// in every answer. Clashes that depend on the answer (two currency codes
+// read from it) are found by parse.
+func (p parser) checkSeries() error {
+	amounts := append([]amount{p.main()}, p.extras...)
+	seen := make(map[series]string, len(amounts))
+	for _, a := range amounts {
+		s := p.seriesOf(a)
+		k := s
+		k.currencyIs = ""
+		if prev, ok := seen[k]; ok {
+			return providers.FieldErrorf(a.key, fmt.Errorf("same series as %s: both would be %s %s, and two amounts cannot share a series", prev, metric(a.kind), s.currencyIs))
+		}
+		seen[k] = a.key
+	}
+	return nil
 }
 
 // value is what a path finds: a scalar as text, or a description of
@@ -34,6 +120,28 @@ type value struct {
 	text   string // the scalar's text
 	isStr  bool   // a JSON string, or XML text (may carry a currency code)
 	desc   string // what was found, for error messages
+}
+
+// empty reports whether v is no amount at all: null, or an empty or blank
+// string or element.
+func (v value) empty() bool {
+	return v.scalar && (v.text == "null" && !v.isStr || v.isStr && strings.TrimSpace(v.text) == "")
+}
+
+// absentError is a lookup error that means the path is not in the answer,
+// as opposed to the answer having another shape along it.
+type absentError struct{ msg string }
+
+func (e *absentError) Error() string { return e.msg }
+
+func absentf(format string, args ...any) error {
+	return &absentError{msg: fmt.Sprintf(format, args...)}
+}
+
+// isAbsent reports whether err says that a path is not in the answer.
+func isAbsent(err error) bool {
+	var a *absentError
+	return errors.As(err, &a)
 }
 
 // document is a decoded answer.
@@ -76,53 +184,102 @@ func parse(resp *providers.Response, p parser) ([]providers.Balance, error) {
 			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: the answer reports an error: error_path %q is %q", resp.Op, providers.Bound(p.errorText), providers.Bound(p.errorValue))
 		}
 	}
-	v, err := doc.lookup(p.balance)
+	amounts := append([]amount{p.main()}, p.extras...)
+	out := make([]providers.Balance, 0, len(amounts))
+	from := make([]amount, 0, len(amounts))
+	for _, a := range amounts {
+		b, ok, err := p.read(resp.Op, doc, a)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, b)
+			from = append(from, a)
+		}
+	}
+	// Clashes the options could not tell (checkSeries): the collector
+	// would refuse them too, but without naming the paths.
+	for i := range out {
+		for j := 0; j < i; j++ {
+			if out[i].Kind == out[j].Kind && out[i].Unit == out[j].Unit && out[i].Currency == out[j].Currency {
+				return nil, providers.Errorf(providers.ReasonBadResponse, "%s: %s and %s give two amounts of the same series (%s, unit %s, currency %q)",
+					resp.Op, from[j].where(), from[i].where(), metric(out[i].Kind), out[i].Unit, out[i].Currency)
+			}
+		}
+	}
+	return out, nil
+}
+
+// read reads one amount from a decoded answer. It returns false, and no
+// error, for an optional amount the answer lacks: its path is not there
+// (an absent key, element or attribute, an index out of range, null on the
+// way), or holds null or an empty value.
+func (p parser) read(op string, doc document, a amount) (providers.Balance, bool, error) {
+	v, err := doc.lookup(a.path)
 	if err != nil {
-		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: balance_path %q: %v", resp.Op, providers.Bound(p.balanceText), err)
+		if a.optional && isAbsent(err) {
+			return providers.Balance{}, false, nil
+		}
+		return providers.Balance{}, false, &providers.Error{Reason: providers.ReasonBadResponse, Msg: op + ": " + a.where(), Err: err}
+	}
+	if a.optional && v.empty() {
+		return providers.Balance{}, false, nil
 	}
 	cur := ""
-	if p.currency != nil {
-		c, err := doc.lookup(p.currency)
+	if a.currency != nil {
+		c, err := doc.lookup(a.currency)
+		where := a.currencyKey + " " + strconv.Quote(providers.Bound(a.currencyText))
 		if err != nil {
-			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: currency_path %q: %v", resp.Op, providers.Bound(p.currencyText), err)
+			return providers.Balance{}, false, &providers.Error{Reason: providers.ReasonBadResponse, Msg: op + ": " + where, Err: err}
 		}
 		if !c.isStr {
-			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: currency_path %q: expected a currency code, found %s", resp.Op, providers.Bound(p.currencyText), c.desc)
+			return providers.Balance{}, false, providers.Errorf(providers.ReasonBadResponse, "%s: %s: expected a currency code, found %s", op, where, c.desc)
 		}
 		code, ok := providers.NormalizeCurrency(c.text)
 		if !ok {
-			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: currency_path %q: expected a three-letter currency code, found %s", resp.Op, providers.Bound(p.currencyText), c.desc)
+			return providers.Balance{}, false, providers.Errorf(providers.ReasonBadResponse, "%s: %s: expected a three-letter currency code, found %s", op, where, c.desc)
 		}
 		cur = code
 	}
-	return p.balances(resp.Op, v, cur)
+	b, err := p.convert(op, a.where(), a, v, cur)
+	return b, err == nil, err
 }
 
-// balances turns the value at balance_path into the balance. cur is the
-// code found at currency_path, or "".
+// balances turns the value at balance_path (the body, for format text)
+// into the balance.
 func (p parser) balances(op string, v value, cur string) ([]providers.Balance, error) {
-	where := "balance_path " + strconv.Quote(providers.Bound(p.balanceText))
-	if p.format == FormatText {
-		where = "body"
+	where := "body"
+	if p.format != FormatText {
+		where = p.main().where()
 	}
+	b, err := p.convert(op, where, p.main(), v, cur)
+	if err != nil {
+		return nil, err
+	}
+	return []providers.Balance{b}, nil
+}
+
+// convert turns the value found for amount a into a Balance. where names
+// the value for errors; cur is the code found at a's currency path, or "".
+func (p parser) convert(op, where string, a amount, v value, cur string) (providers.Balance, error) {
 	if !v.scalar || v.text == "null" && !v.isStr {
-		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: %s: expected an amount, found %s", op, where, v.desc)
+		return providers.Balance{}, providers.Errorf(providers.ReasonBadResponse, "%s: %s: expected an amount, found %s", op, where, v.desc)
 	}
 	if !v.isStr && (v.text == "true" || v.text == "false") {
-		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: %s: expected an amount, found %s", op, where, v.desc)
+		return providers.Balance{}, providers.Errorf(providers.ReasonBadResponse, "%s: %s: expected an amount, found %s", op, where, v.desc)
 	}
 	if strings.TrimSpace(v.text) == "" {
-		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: %s: expected an amount, found %s", op, where, v.desc)
+		return providers.Balance{}, providers.Errorf(providers.ReasonBadResponse, "%s: %s: expected an amount, found %s", op, where, v.desc)
 	}
-	amount, code, err := parseAmount(v.text)
+	n, code, err := parseAmount(v.text)
 	if err != nil {
-		return nil, &providers.Error{Reason: providers.ReasonBadResponse, Msg: fmt.Sprintf("%s: %s", op, where), Err: err}
+		return providers.Balance{}, &providers.Error{Reason: providers.ReasonBadResponse, Msg: fmt.Sprintf("%s: %s", op, where), Err: err}
 	}
-	if p.unit == providers.UnitCredits {
+	if a.unit == providers.UnitCredits {
 		if code != "" {
-			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: %s: expected a number of credits (unit: credits), found an amount of money %s", op, where, v.desc)
+			return providers.Balance{}, providers.Errorf(providers.ReasonBadResponse, "%s: %s: expected a number of credits (unit: credits), found an amount of money %s", op, where, v.desc)
 		}
-		return []providers.Balance{providers.Credits(amount)}, nil
+		return providers.Balance{Kind: a.kind, Value: n, Unit: providers.UnitCredits}, nil
 	}
 	// currency_path, then the account's currency:, then the code in the amount.
 	switch {
@@ -132,7 +289,7 @@ func (p parser) balances(op string, v value, cur string) ([]providers.Balance, e
 	default:
 		cur = code
 	}
-	return []providers.Balance{providers.Money(amount, cur)}, nil
+	return providers.Balance{Kind: a.kind, Value: n, Unit: providers.UnitCurrency, Currency: cur}, nil
 }
 
 // groupedAmount is a number with comma thousands separators: 1,785.50.
@@ -233,7 +390,7 @@ func lookupJSON(doc any, path []string) (any, error) {
 		case map[string]any:
 			next, ok := c[seg]
 			if !ok {
-				return nil, fmt.Errorf("no key %q in the object at %s", providers.Bound(seg), at)
+				return nil, absentf("no key %q in the object at %s", providers.Bound(seg), at)
 			}
 			cur = next
 		case []any:
@@ -242,9 +399,11 @@ func lookupJSON(doc any, path []string) (any, error) {
 				return nil, fmt.Errorf("expected an array index, got %q: %s is an array", providers.Bound(seg), at)
 			}
 			if n >= len(c) {
-				return nil, fmt.Errorf("index %d out of range: the array at %s has %d elements", n, at, len(c))
+				return nil, absentf("index %d out of range: the array at %s has %d elements", n, at, len(c))
 			}
 			cur = c[n]
+		case nil:
+			return nil, absentf("found null at %s, not an object or array", at)
 		default:
 			return nil, fmt.Errorf("found %s at %s, not an object or array", describeJSON(cur).desc, at)
 		}
@@ -373,7 +532,7 @@ func lookupXML(root *xmlNode, path []string) (value, error) {
 					return value{scalar: true, text: s, isStr: true, desc: strconv.Quote(providers.Bound(s))}, nil
 				}
 			}
-			return value{}, fmt.Errorf("no attribute %q on <%s> at %s", providers.Bound(seg[1:]), providers.Bound(cur.name), at)
+			return value{}, absentf("no attribute %q on <%s> at %s", providers.Bound(seg[1:]), providers.Bound(cur.name), at)
 		}
 		var next *xmlNode
 		for _, c := range cur.children {
@@ -383,7 +542,7 @@ func lookupXML(root *xmlNode, path []string) (value, error) {
 			}
 		}
 		if next == nil {
-			return value{}, fmt.Errorf("no element <%s> in %s", providers.Bound(seg), at)
+			return value{}, absentf("no element <%s> in %s", providers.Bound(seg), at)
 		}
 		cur = next
 	}

@@ -56,7 +56,9 @@ const codeNotAllowed = "2"
 // answer is {"payment":"prepaid","type":"euros","amount":103}; `type` is
 // "credits", "euros", "pounds", "dollars" or an ISO currency code. Refused
 // keys get 401 {"errors":[{"code":2,"description":"Request not allowed
-// (incorrect access_key)","parameter":"access_key"}]}.
+// (incorrect access_key)","parameter":"access_key"}]}; any 401 or 403 is an
+// auth failure whatever its body, and its message gives the first error
+// entry or else quotes the body (see detail).
 func parse(resp *providers.Response) ([]providers.Balance, error) {
 	var body struct {
 		Payment string           `json:"payment"`
@@ -66,7 +68,7 @@ func parse(resp *providers.Response) ([]providers.Balance, error) {
 	}
 	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
 		_ = json.Unmarshal(resp.Body, &body) // the error entry, for the message only
-		return nil, providers.Errorf(providers.ReasonAuth, "%s: access key rejected: HTTP %d%s", resp.Op, resp.Status, describe(body.Errors))
+		return nil, providers.Errorf(providers.ReasonAuth, "%s: access key rejected: HTTP %d%s", resp.Op, resp.Status, detail(resp, body.Errors))
 	}
 	if err := resp.DecodeJSONOK(&body); err != nil {
 		return nil, err
@@ -77,7 +79,7 @@ func parse(resp *providers.Response) ([]providers.Balance, error) {
 		if code(body.Errors[0]) == codeNotAllowed {
 			reason = providers.ReasonAuth
 		}
-		return nil, providers.Errorf(reason, "%s: expected a balance, got an error%s", resp.Op, describe(body.Errors))
+		return nil, providers.Errorf(reason, "%s: expected a balance, got an error%s", resp.Op, detail(resp, body.Errors))
 	}
 	if body.Type == nil || !body.Amount.Set {
 		return nil, providers.Errorf(providers.ReasonBadResponse,
@@ -97,16 +99,38 @@ func parse(resp *providers.Response) ([]providers.Balance, error) {
 		`%s: expected type "credits", "euros", "pounds", "dollars" or a currency code, got %q`, resp.Op, providers.Bound(*body.Type))
 }
 
-// describe renders the first error entry for a message, or "".
+// detail describes an error answer for a message: its first error entry
+// (describe) or, when the body holds none in MessageBird's shape (a
+// plain-text page from a proxy, other JSON), the body's redacted, bounded
+// quote (Response.Detail).
+func detail(resp *providers.Response, errs []apiError) string {
+	if d := describe(errs); d != "" {
+		return d
+	}
+	return resp.Detail()
+}
+
+// describe renders the first error entry for a message, or "" when there
+// is none or it has neither code nor description.
 func describe(errs []apiError) string {
 	if len(errs) == 0 {
 		return ""
 	}
 	e := errs[0]
-	if e.Description == "" {
-		return " (code " + providers.Bound(code(e)) + ")"
+	c := code(e)
+	if c == "null" {
+		c = ""
 	}
-	return " (code " + providers.Bound(code(e)) + ": " + providers.Bound(e.Description) + ")"
+	switch {
+	case c == "" && e.Description == "":
+		return ""
+	case c == "":
+		return " (" + providers.Bound(e.Description) + ")"
+	case e.Description == "":
+		return " (code " + providers.Bound(c) + ")"
+	default:
+		return " (code " + providers.Bound(c) + ": " + providers.Bound(e.Description) + ")"
+	}
 }
 
 // code returns an error entry's code as text.

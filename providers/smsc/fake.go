@@ -12,7 +12,9 @@ import (
 // Fake is SMSC.ru's simulated balance API (/sys/balance.php, GET or POST,
 // login and psw as parameters). It speaks fmt=3 (JSON) only and answers
 // every error with HTTP 200, as SMSC.ru does: {"error":"authorise
-// error","error_code":2} for credentials it does not know. A RUB (or
+// error","error_code":2} for credentials it does not know, and
+// {"error":"too many requests","error_code":9} (no Retry-After) for a
+// rate-limited account, where other fakes answer HTTP 429. A RUB (or
 // unset) wallet is reported as "RUR", like the real API.
 type Fake struct {
 	accounts simulator.Ledger
@@ -47,6 +49,10 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	wallet, known := f.accounts.Get(simulator.Key(login, psw))
 	if !known || wallet.Behavior == providers.Reject {
 		fakeError(w, 2, "authorise error")
+		return
+	}
+	if wallet.Behavior == providers.RateLimit {
+		fakeError(w, 9, "too many requests")
 		return
 	}
 	if simulator.Misbehave(w, r, wallet.Behavior) {

@@ -24,6 +24,25 @@ const balancePath = "/sys/balance.php"
 // minute [3rd], so one minute.
 const rateLimitWait = time.Minute
 
+// blockedWait is how long to hold off after error_code 4 (IP address
+// temporarily blocked). SMSC.ru blocks the client's IP for 30 minutes after
+// 5 failed logins within 30 minutes, for 10 minutes after 100 erroneous
+// requests in a row, and briefly after frequent identical requests [doc]
+// (smscentre.com/faq/99, the provider's FAQ). It sends no Retry-After and
+// does not say which block applies; calling at the usual pace only feeds
+// the block, so wait 10 minutes (the collector honours up to an hour).
+const blockedWait = 10 * time.Minute
+
+// authWait is how long to hold off after error_code 2 (login or password
+// rejected). Five failed logins within 30 minutes block the client's IP
+// for 30 minutes [doc] (smscentre.com/faq/99), and with it every other
+// SMSC.ru account and application behind that IP. One call every 10
+// minutes or more makes at most 4 failures in any 30 minutes, under the 5
+// that block. The wait does not delay a fix: a reload with other
+// credentials (their resolved values are compared) starts the account
+// afresh, and the collector calls it at once.
+const authWait = 10 * time.Minute
+
 // Spec registers the provider as `smsc`.
 var Spec = providers.Spec{
 	ID:             "smsc",
@@ -61,13 +80,18 @@ func auth(req *http.Request, creds map[string]string) {
 // parse reads the answer to the balance call. Every SMSC.ru error comes
 // with HTTP 200 as {"error":"…","error_code":N} [3rd]:
 //
-//   - 2 (authorise error): ReasonAuth.
+//   - 2 (authorise error): ReasonAuth, with RetryAfter authWait: repeated
+//     failed logins get the IP blocked (error 4).
 //   - 9 (too many requests): ReasonRateLimited, RetryAfter one minute (the
 //     API sends no Retry-After).
-//   - 4 (IP address blocked): ReasonBadResponse. The credentials are not at
-//     fault, so auth would send the operator to the wrong place, and the
-//     status is 200, so http_status does not fit either; the message names
-//     the block so it is found in the logs.
+//   - 4 (IP address temporarily blocked): ReasonRateLimited, RetryAfter
+//     blockedWait. rate_limited is the reason that says "wait before
+//     calling again", which is the cure: the block lifts by itself after a
+//     while, and every call meanwhile only prolongs the errors. It is not
+//     auth (the credentials need not be at fault), nor http_status (the
+//     status is 200), nor bad_response (the answer is well formed, and no
+//     back-off would keep the exporter hammering). The message names the
+//     block and its likely cause so it is found in the logs.
 //   - 1 (bad parameters) and any other code: ReasonBadResponse naming it.
 //
 // The amount is a string ("84.75"; a number is accepted too). The currency
@@ -125,13 +149,19 @@ func apiError(op string, text *string, code *providers.Amount) error {
 	}
 	switch code.Value {
 	case 2:
-		return providers.Errorf(providers.ReasonAuth, "%s: login or password rejected (error_code 2%s)", op, desc)
+		e := providers.Errorf(providers.ReasonAuth, "%s: login or password rejected (error_code 2%s); waiting %s, as repeated failed logins get the IP blocked", op, desc, authWait)
+		e.RetryAfter = authWait
+		return e
 	case 9:
 		e := providers.Errorf(providers.ReasonRateLimited, "%s: too many requests (error_code 9%s); waiting %s", op, desc, rateLimitWait)
 		e.RetryAfter = rateLimitWait
 		return e
 	case 4:
-		return providers.Errorf(providers.ReasonBadResponse, "%s: this client's IP address is blocked by SMSC.ru (error_code 4%s)", op, desc)
+		e := providers.Errorf(providers.ReasonRateLimited,
+			"%s: this client's IP address is temporarily blocked by SMSC.ru (error_code 4%s), usually after repeated failed logins or requests; waiting %s",
+			op, desc, blockedWait)
+		e.RetryAfter = blockedWait
+		return e
 	case 1:
 		return providers.Errorf(providers.ReasonBadResponse, "%s: SMSC.ru reports bad parameters (error_code 1%s)", op, desc)
 	default:

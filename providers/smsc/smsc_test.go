@@ -87,11 +87,14 @@ func TestBalances(t *testing.T) {
 		{Name: "currency number", Handler: pt.JSON(`{"balance":"1","currency":643}`), WantReason: providers.ReasonBadResponse},
 
 		{Name: "authorise error", Handler: pt.JSON(`{"error":"authorise error","error_code":2}`),
-			WantReason: providers.ReasonAuth, WantErr: "error_code 2: authorise error"},
+			WantReason: providers.ReasonAuth, WantErr: "error_code 2: authorise error", WantRetryAfter: 10 * time.Minute},
 		{Name: "authorise error as text/plain", Handler: answer(200, "text/plain", `{"error":"authorise error","error_code":2}`), WantReason: providers.ReasonAuth},
 		{Name: "error_code as string", Handler: pt.JSON(`{"error":"authorise error","error_code":"2"}`), WantReason: providers.ReasonAuth},
 		{Name: "bad parameters", Handler: pt.JSON(`{"error":"parameters error","error_code":1}`), WantReason: providers.ReasonBadResponse, WantErr: "error_code 1"},
-		{Name: "IP blocked", Handler: pt.JSON(`{"error":"IP blocked","error_code":4}`), WantReason: providers.ReasonBadResponse, WantErr: "IP address is blocked"},
+		{Name: "IP blocked", Handler: pt.JSON(`{"error":"ip is blocked","error_code":4}`),
+			WantReason: providers.ReasonRateLimited, WantErr: "IP address is temporarily blocked by SMSC.ru (error_code 4: ip is blocked)", WantRetryAfter: 10 * time.Minute},
+		{Name: "IP blocked, string code", Handler: pt.JSON(`{"error":"IP-адрес временно заблокирован","error_code":"4"}`),
+			WantReason: providers.ReasonRateLimited, WantRetryAfter: 10 * time.Minute},
 		{Name: "too many requests", Handler: pt.JSON(`{"error":"too many requests","error_code":9}`),
 			WantReason: providers.ReasonRateLimited, WantErr: "error_code 9", WantRetryAfter: time.Minute},
 		{Name: "unknown code, Russian text", Handler: pt.JSON(`{"error":"неизвестная ошибка","error_code":7}`),
@@ -195,11 +198,66 @@ func TestFakeAnswersRUR(t *testing.T) {
 	}
 }
 
+// TestBackOff checks which HTTP-200 errors make the collector wait before
+// the next call, and how long: SMSC.ru blocks the client's IP for 30
+// minutes after 5 failed logins in 30 minutes, and for shorter spells after
+// other repeated errors [doc] (smscentre.com/faq/99), so neither a block
+// (4) nor a failed login (2) may be retried at the usual pace.
+func TestBackOff(t *testing.T) {
+	creds := map[string]string{"login": login, "password": password}
+	for _, c := range []struct {
+		body   string
+		reason providers.Reason
+		wait   time.Duration
+	}{
+		{`{"error":"parameters error","error_code":1}`, providers.ReasonBadResponse, 0},
+		{`{"error":"authorise error","error_code":2}`, providers.ReasonAuth, 10 * time.Minute},
+		{`{"error":"ip is blocked","error_code":4}`, providers.ReasonRateLimited, 10 * time.Minute},
+		{`{"error":"too many requests","error_code":9}`, providers.ReasonRateLimited, time.Minute},
+		{`{"error":"неизвестная ошибка","error_code":7}`, providers.ReasonBadResponse, 0},
+		{`{"error":"something"}`, providers.ReasonBadResponse, 0},
+	} {
+		t.Run(c.body, func(t *testing.T) {
+			srv := httptest.NewServer(pt.JSON(c.body))
+			defer srv.Close()
+			_, err := New(pt.Settings(srv, creds)).Balances(t.Context())
+			if r := providers.Classify(err); r != c.reason {
+				t.Errorf("reason %s, want %s (error %v)", r, c.reason, err)
+			}
+			if d := providers.RetryAfter(err); d != c.wait {
+				t.Errorf("RetryAfter %s, want %s (error %v)", d, c.wait, err)
+			}
+		})
+	}
+}
+
+// TestFakeRateLimit checks that a rate-limited fake account answers as
+// SMSC.ru does, HTTP 200 with error_code 9, and that the client reads it as
+// rate_limited with its one-minute wait.
+func TestFakeRateLimit(t *testing.T) {
+	f := &Fake{}
+	f.AddAccount(map[string]string{"login": login, "password": password}, &providers.Wallet{Balance: 1, Behavior: providers.RateLimit})
+	q := url.Values{"login": {login}, "psw": {password}, "fmt": {"3"}, "cur": {"1"}}
+	rec := httptest.NewRecorder()
+	f.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/sys/balance.php?"+q.Encode(), nil))
+	if rec.Code != http.StatusOK || rec.Header().Get("Retry-After") != "" {
+		t.Errorf("fake answered HTTP %d, Retry-After %q; want 200 without Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if got := strings.TrimSpace(rec.Body.String()); got != `{"error":"too many requests","error_code":9}` {
+		t.Errorf("fake answered %s", got)
+	}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	creds := map[string]string{"login": login, "password": password}
+	pt.Check(t, New(pt.Settings(srv, creds)), pt.Case{WantReason: providers.ReasonRateLimited, WantErr: "error_code 9", WantRetryAfter: time.Minute}, creds)
+}
+
 // seeds are the bodies FuzzParse starts from (also in testdata/fuzz).
 var seeds = []string{
 	`{"balance":"84.75","currency":"RUR"}`,
 	`{"error":"authorise error","error_code":2}`,
 	`{"error":"too many requests","error_code":"9"}`,
+	`{"error":"ip is blocked","error_code":4}`,
 	`{"balance":84.75,"currency":"US Dollar"}`,
 	`{"balance":`,
 	"<html>login</html>",
@@ -227,8 +285,8 @@ func FuzzParse(f *testing.F) {
 			if got != nil {
 				t.Fatalf("Balances() returned %+v with error %v", got, err)
 			}
-			if d := providers.RetryAfter(err); d != 0 && providers.Classify(err) != providers.ReasonRateLimited {
-				t.Fatalf("RetryAfter %s on a %s error", d, providers.Classify(err))
+			if d, r := providers.RetryAfter(err), providers.Classify(err); d != 0 && r != providers.ReasonRateLimited && r != providers.ReasonAuth {
+				t.Fatalf("RetryAfter %s on a %s error", d, r)
 			}
 			for k, v := range creds {
 				if run, ok := pt.Leak(err.Error(), v); ok {

@@ -20,8 +20,21 @@ const balancePath = "/my/balance"
 // currency is the only currency of SMS.ru accounts; the API never names it.
 const currency = "RUB"
 
-// statusBadAPIID is the status_code of a refused api_id.
+// statusBadAPIID is the status_code of a refused api_id (the fake's answer).
 const statusBadAPIID = 200
+
+// authStatus holds the status_codes SMS.ru's error table gives for refused
+// authorization [3rd] (the table is copied in third-party SDKs; no answer
+// was ever seen live): 200 bad api_id, 300 bad token (expired, or the
+// client's IP changed), 301 bad api_id or login and password, 302 user
+// authorized but the account not confirmed. Each needs the operator, not a
+// retry, so each is ReasonAuth.
+var authStatus = map[float64]bool{
+	statusBadAPIID: true,
+	300:            true,
+	301:            true,
+	302:            true,
+}
 
 // Spec registers the provider as `smsru`.
 var Spec = providers.Spec{
@@ -55,8 +68,9 @@ func auth(req *http.Request, creds map[string]string) {
 
 // parse reads the answer to the balance call. Every SMS.ru error comes with
 // HTTP 200 as {"status":"ERROR","status_code":N,"status_text":"…"} [3rd]:
-// status_code 200 (bad api_id) is ReasonAuth, any other code
-// ReasonBadResponse naming the code and the (Russian, bounded) status_text.
+// the authorization errors (status_code 200, 300, 301 and 302, see
+// authStatus) are ReasonAuth, any other code ReasonBadResponse; either
+// names the code and the (Russian, bounded) status_text.
 // The balance has been seen both as a number and as a string [3rd].
 //
 // Quotes of the body go through resp, which redacts the api_id (an error
@@ -96,8 +110,8 @@ func parse(resp *providers.Response) ([]providers.Balance, error) {
 		if body.StatusCode == nil || !body.StatusCode.Set {
 			return nil, providers.Errorf(providers.ReasonBadResponse, "%s: SMS.ru error without status_code%s", resp.Op, desc)
 		}
-		if body.StatusCode.Value == statusBadAPIID {
-			return nil, providers.Errorf(providers.ReasonAuth, "%s: api_id rejected (status_code 200%s)", resp.Op, desc)
+		if authStatus[body.StatusCode.Value] {
+			return nil, providers.Errorf(providers.ReasonAuth, "%s: authorization refused (status_code %g%s)", resp.Op, body.StatusCode.Value, desc)
 		}
 		return nil, providers.Errorf(providers.ReasonBadResponse, "%s: SMS.ru error (status_code %g%s)", resp.Op, body.StatusCode.Value, desc)
 	default:

@@ -72,7 +72,24 @@ func TestBalances(t *testing.T) {
 		{Name: "bad api_id, string code", Handler: pt.JSON(`{"status":"ERROR","status_code":"200","status_text":"Неправильный api_id"}`), WantReason: providers.ReasonAuth},
 		{Name: "other error code", Handler: pt.JSON(`{"status":"ERROR","status_code":220,"status_text":"Сервис временно недоступен, попробуйте чуть позже."}`),
 			WantReason: providers.ReasonBadResponse, WantErr: "status_code 220: Сервис временно недоступен"},
-		{Name: "error without text", Handler: pt.JSON(`{"status":"ERROR","status_code":301}`), WantReason: providers.ReasonBadResponse, WantErr: "status_code 301"},
+		// The authorization errors of SMS.ru's error table [3rd]: 200 bad
+		// api_id, 300 bad or expired token, 301 bad api_id or login and
+		// password, 302 account not confirmed.
+		{Name: "300 token expired", Handler: pt.JSON(`{"status":"ERROR","status_code":300,"status_text":"Неправильный token (возможно истек срок действия, либо ваш IP изменился)"}`),
+			WantReason: providers.ReasonAuth, WantErr: "status_code 300: Неправильный token"},
+		{Name: "300 as string", Handler: pt.JSON(`{"status":"ERROR","status_code":"300","status_text":"Неправильный token"}`), WantReason: providers.ReasonAuth, WantErr: "status_code 300"},
+		{Name: "301 bad api_id or password", Handler: pt.JSON(`{"status":"ERROR","status_code":301,"status_text":"Неправильный api_id, либо логин/пароль"}`),
+			WantReason: providers.ReasonAuth, WantErr: "status_code 301: Неправильный api_id, либо логин/пароль"},
+		{Name: "error without text", Handler: pt.JSON(`{"status":"ERROR","status_code":301}`), WantReason: providers.ReasonAuth, WantErr: "status_code 301)"},
+		{Name: "302 account not confirmed", Handler: pt.JSON(`{"status":"ERROR","status_code":302,"status_text":"Пользователь авторизован, но аккаунт не подтвержден"}`),
+			WantReason: providers.ReasonAuth, WantErr: "status_code 302: Пользователь авторизован, но аккаунт не подтвержден"},
+		{Name: "302 as text/plain", Handler: answer(200, "text/plain", `{"status":"ERROR","status_code":302}`), WantReason: providers.ReasonAuth, WantErr: "status_code 302"},
+		// Codes next to them are not authorization errors.
+		{Name: "303 wrong confirmation code", Handler: pt.JSON(`{"status":"ERROR","status_code":303,"status_text":"Код подтверждения неверен"}`),
+			WantReason: providers.ReasonBadResponse, WantErr: "status_code 303"},
+		{Name: "201 not auth", Handler: pt.JSON(`{"status":"ERROR","status_code":201,"status_text":"Не хватает средств на лицевом счету"}`),
+			WantReason: providers.ReasonBadResponse, WantErr: "status_code 201"},
+		{Name: "300.5 not auth", Handler: pt.JSON(`{"status":"ERROR","status_code":300.5}`), WantReason: providers.ReasonBadResponse, WantErr: "status_code 300.5"},
 		{Name: "long status_text", Handler: pt.JSON(`{"status":"ERROR","status_code":200,"status_text":"` + strings.Repeat("ошибка ", 300) + `"}`),
 			WantReason: providers.ReasonAuth, WantErr: "…"},
 		{Name: "status_text with control characters", Handler: pt.JSON(`{"status":"ERROR","status_code":220,"status_text":"line1\nline2\u0007"}`),

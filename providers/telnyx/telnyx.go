@@ -39,14 +39,22 @@ func New(s providers.Settings) providers.Call {
 // "currency":"USD"}} (amounts as strings; numbers are accepted too). The
 // balance comes first, then credit_limit (when present and not null) as a
 // KindCreditLimit amount. currency, the account's `currency:`, is used only
-// if the answer names none.
+// if the answer names none: data.currency absent, null, empty or blank (with
+// no `currency:` either, the amounts have no currency).
 //
 // Refused keys: the body is a guess (Telnyx's usual {"errors":[{"code":
 // "10009","title":"Authentication failed",…}]}), so any 401 or 403 is an
-// auth failure whatever its body.
+// auth failure whatever its body; the message gives the first error's code
+// and title, or else quotes the body (redacted and bounded, see
+// Response.Detail), so that a plain-text refusal from a proxy still says
+// something.
 func parse(resp *providers.Response, currency string) ([]providers.Balance, error) {
 	if resp.Status == http.StatusUnauthorized || resp.Status == http.StatusForbidden {
-		return nil, providers.Errorf(providers.ReasonAuth, "%s: API key rejected: HTTP %d%s", resp.Op, resp.Status, describe(resp.Body))
+		detail := describe(resp.Body)
+		if detail == "" {
+			detail = resp.Detail()
+		}
+		return nil, providers.Errorf(providers.ReasonAuth, "%s: API key rejected: HTTP %d%s", resp.Op, resp.Status, detail)
 	}
 	var body struct {
 		Data *struct {
@@ -63,7 +71,7 @@ func parse(resp *providers.Response, currency string) ([]providers.Balance, erro
 			`%s: expected {"data": {"balance": "<amount>", "currency": "<code>"}}, got %s`, resp.Op, resp.Snippet())
 	}
 	cur := currency
-	if c := body.Data.Currency; c != nil {
+	if c := body.Data.Currency; c != nil && strings.TrimSpace(*c) != "" {
 		code, ok := providers.NormalizeCurrency(*c)
 		if !ok {
 			return nil, providers.Errorf(providers.ReasonBadResponse,

@@ -40,11 +40,24 @@ func TestBalances(t *testing.T) {
 		{Name: "currency absent: account currency", Handler: pt.JSON(`{"data":{"balance":"1.00","credit_limit":"2.00"}}`),
 			WantAll: []providers.Balance{providers.Money(1, "CAD"), limit(2, "CAD")}},
 		{Name: "currency null: account currency", Handler: pt.JSON(`{"data":{"balance":"1.00","currency":null}}`), Want: providers.Money(1, "CAD")},
+		{Name: "currency empty: account currency", Handler: pt.JSON(`{"data":{"balance":"1.00","credit_limit":"2.00","currency":""}}`),
+			WantAll: []providers.Balance{providers.Money(1, "CAD"), limit(2, "CAD")}},
+		{Name: "currency blank: account currency", Handler: pt.JSON(`{"data":{"balance":"1.00","currency":" "}}`), Want: providers.Money(1, "CAD")},
 		{Name: "guessed 401", Handler: jsonAnswer(401, guessedAuthBody), WantReason: providers.ReasonAuth, WantErr: "10009: Authentication failed"},
 		{Name: "401 numeric code", Handler: jsonAnswer(401, `{"errors":[{"code":10009,"title":"Authentication failed"}]}`), WantReason: providers.ReasonAuth, WantErr: "10009"},
-		{Name: "401 other JSON", Handler: jsonAnswer(401, `{"message":"Unauthorized"}`), WantReason: providers.ReasonAuth, WantErr: "HTTP 401"},
-		{Name: "401 empty", Handler: pt.Answer{Status: 401}, WantReason: providers.ReasonAuth},
-		{Name: "401 plain text", Handler: pt.Answer{Status: 401, Header: map[string]string{"Content-Type": "text/plain"}, Body: "Unauthorized"}, WantReason: providers.ReasonAuth},
+		// A refusal in another shape is quoted (redacted and bounded).
+		{Name: "401 other JSON", Handler: jsonAnswer(401, `{"message":"Unauthorized"}`), WantReason: providers.ReasonAuth,
+			WantErr: `HTTP 401 with body "{\"message\":\"Unauthorized\"}"`},
+		{Name: "401 empty errors", Handler: jsonAnswer(401, `{"errors":[]}`), WantReason: providers.ReasonAuth, WantErr: `HTTP 401 with body "{\"errors\":[]}"`},
+		{Name: "401 empty", Handler: pt.Answer{Status: 401}, WantReason: providers.ReasonAuth, WantErr: "HTTP 401 with an empty body"},
+		{Name: "401 plain text", Handler: pt.Answer{Status: 401, Header: map[string]string{"Content-Type": "text/plain"}, Body: "Unauthorized"},
+			WantReason: providers.ReasonAuth, WantErr: `API key rejected: HTTP 401 with body "Unauthorized"`},
+		{Name: "403 plain text", Handler: pt.Answer{Status: 403, Header: map[string]string{"Content-Type": "text/plain"}, Body: "Forbidden: IP not allowed\n"},
+			WantReason: providers.ReasonAuth, WantErr: `HTTP 403 with body "Forbidden: IP not allowed"`},
+		{Name: "401 plain text echoing the key", Handler: pt.Answer{Status: 401, Header: map[string]string{"Content-Type": "text/plain"}, Body: "Bad key " + apiKey},
+			WantReason: providers.ReasonAuth, WantErr: `with body "Bad key <secret>"`},
+		{Name: "401 plain text 10KB", Handler: pt.Answer{Status: 401, Header: map[string]string{"Content-Type": "text/plain"}, Body: strings.Repeat("Unauthorized ", 800)},
+			WantReason: providers.ReasonAuth, WantErr: "…"},
 		// Bodies echoing the key [guess]: the error shows <secret>.
 		{Name: "401 title echoing the key", Handler: jsonAnswer(401, `{"errors":[{"code":"10009","title":"Unknown API key `+apiKey+`"}]}`),
 			WantReason: providers.ReasonAuth, WantErr: "(10009: Unknown API key <secret>)"},
@@ -63,7 +76,6 @@ func TestBalances(t *testing.T) {
 		{Name: "currency 10KB", Handler: pt.JSON(`{"data":{"balance":"1.00","currency":"` + strings.Repeat("U", 10<<10) + `"}}`),
 			WantReason: providers.ReasonBadResponse, WantErr: "…"},
 		{Name: "currency with newline", Handler: pt.JSON(`{"data":{"balance":"1.00","currency":"US\nD"}}`), WantReason: providers.ReasonBadResponse},
-		{Name: "currency empty", Handler: pt.JSON(`{"data":{"balance":"1.00","currency":""}}`), WantReason: providers.ReasonBadResponse},
 		{Name: "currency number", Handler: pt.JSON(`{"data":{"balance":"1.00","currency":840}}`), WantReason: providers.ReasonBadResponse},
 	}
 	cases = append(cases, pt.CommonFailures()...)
@@ -74,6 +86,32 @@ func TestBalances(t *testing.T) {
 		s.Currency = "CAD"
 		return New(s)
 	})
+}
+
+// TestCurrencyFallback checks that an empty data.currency is read like an
+// absent one: the account's `currency:`, else no currency.
+func TestCurrencyFallback(t *testing.T) {
+	for _, c := range []struct {
+		name, body, account, want string
+	}{
+		{"absent, account CAD", `{"data":{"balance":"1.00"}}`, "CAD", "CAD"},
+		{"empty, account CAD", `{"data":{"balance":"1.00","currency":""}}`, "CAD", "CAD"},
+		{"absent, no account currency", `{"data":{"balance":"1.00"}}`, "", ""},
+		{"null, no account currency", `{"data":{"balance":"1.00","currency":null}}`, "", ""},
+		{"empty, no account currency", `{"data":{"balance":"1.00","currency":""}}`, "", ""},
+		{"USD, account CAD", `{"data":{"balance":"1.00","currency":"USD"}}`, "CAD", "USD"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := httptest.NewServer(pt.JSON(c.body))
+			defer srv.Close()
+			s := pt.Settings(srv, map[string]string{"api_key": apiKey})
+			s.Currency = c.account
+			got, err := New(s).Balances(t.Context())
+			if want := []providers.Balance{providers.Money(1, c.want)}; err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("Balances() = %+v, %v; want %+v", got, err, want)
+			}
+		})
+	}
 }
 
 func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
@@ -12,15 +13,45 @@ import (
 
 // Fake is Twilio's simulated balance API (GET
 // /2010-04-01/Accounts/{AccountSid}/Balance.json), answering as the
-// documentation shows. It knows accounts by AccountSid and AuthToken.
+// documentation shows. It knows an account by each credential set it was
+// added with: AccountSid and AuthToken, or an API key's sid and secret
+// (Basic auth user and password); either reaches only the account's own
+// path.
 type Fake struct {
-	accounts simulator.Ledger
+	accounts simulator.Ledger // by simulator.Key(Basic auth user, password)
+
+	mu    sync.Mutex
+	owner map[string]string // the account sid, by the same key
 }
 
 // AddAccount implements providers.FakeAPI; creds holds "account_sid" and
-// "auth_token".
+// "auth_token", or "account_sid", "api_key_sid" and "api_key_secret" (given
+// both, the account is reachable with either).
 func (f *Fake) AddAccount(creds map[string]string, w *providers.Wallet) {
-	f.accounts.Put(simulator.Key(creds["account_sid"], creds["auth_token"]), w)
+	sid := creds["account_sid"]
+	var keys []string
+	if token, ok := creds["auth_token"]; ok {
+		keys = append(keys, simulator.Key(sid, token))
+	}
+	if keySid, ok := creds["api_key_sid"]; ok {
+		keys = append(keys, simulator.Key(keySid, creds["api_key_secret"]))
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.owner == nil {
+		f.owner = map[string]string{}
+	}
+	for _, k := range keys {
+		f.accounts.Put(k, w)
+		f.owner[k] = sid
+	}
+}
+
+// ownerOf returns the account sid whose credentials key is.
+func (f *Fake) ownerOf(key string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.owner[key]
 }
 
 // writeError answers with Twilio's error body.
@@ -44,12 +75,13 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, pass, _ := r.BasicAuth()
-	wallet, known := f.accounts.Get(simulator.Key(user, pass))
+	key := simulator.Key(user, pass)
+	wallet, known := f.accounts.Get(key)
 	if !known || wallet.Behavior == providers.Reject {
 		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
 		return
 	}
-	if user != sid { // another account's resource
+	if f.ownerOf(key) != sid { // another account's resource
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 		return
 	}

@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
 	pt "github.com/sms-balance-exporter/sms_balance_exporter/providers/providertest"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/simulator"
 )
 
 const (
@@ -103,19 +105,83 @@ func TestPathEscape(t *testing.T) {
 
 func TestFake(t *testing.T) { pt.CheckFake(t, Spec, nil) }
 
-// TestFakeAPIKey checks that the fake refuses an API key it does not know
-// (it knows accounts by their auth token only).
+// TestFakeAPIKey checks that the fake knows an account by each credential
+// set it was added with: the auth token, or an API key's sid and secret
+// (Basic auth user api_key_sid, password api_key_secret, on the account
+// sid's path), and by nothing else.
 func TestFakeAPIKey(t *testing.T) {
-	f := &Fake{}
-	f.AddAccount(map[string]string{"account_sid": accountSid, "auth_token": authToken}, &providers.Wallet{Balance: 3, Currency: "USD"})
-	srv := httptest.NewServer(f)
+	tokenCreds := map[string]string{"account_sid": accountSid, "auth_token": authToken}
+	keyCreds := map[string]string{"account_sid": accountSid, "api_key_sid": apiKeySid, "api_key_secret": apiKeySecret}
+	const otherSid = "ACother0123456789abcdef0123456789"
+	const otherKey = "SKother0123456789abcdef0123456789"
+	cases := []struct {
+		name  string
+		added []map[string]string // the credential sets the account was added with
+		creds map[string]string   // the client's
+		want  pt.Case
+	}{
+		{"auth token", []map[string]string{tokenCreds}, tokenCreds, pt.Case{Want: providers.Money(3, "USD")}},
+		{"api key", []map[string]string{keyCreds}, keyCreds, pt.Case{Want: providers.Money(3, "USD")}},
+		{"both sets: token", []map[string]string{tokenCreds, keyCreds}, tokenCreds, pt.Case{Want: providers.Money(3, "USD")}},
+		{"both sets: key", []map[string]string{tokenCreds, keyCreds}, keyCreds, pt.Case{Want: providers.Money(3, "USD")}},
+		{"key of an account added by token", []map[string]string{tokenCreds}, keyCreds,
+			pt.Case{WantReason: providers.ReasonAuth, WantErr: "Twilio error 20003: Authenticate"}},
+		{"token of an account added by key", []map[string]string{keyCreds}, tokenCreds,
+			pt.Case{WantReason: providers.ReasonAuth, WantErr: "20003"}},
+		{"wrong key secret", []map[string]string{keyCreds}, map[string]string{"account_sid": accountSid, "api_key_sid": apiKeySid, "api_key_secret": apiKeySecret + "-wrong"},
+			pt.Case{WantReason: providers.ReasonAuth, WantErr: "20003"}},
+		{"unknown key sid", []map[string]string{keyCreds}, map[string]string{"account_sid": accountSid, "api_key_sid": otherKey, "api_key_secret": apiKeySecret},
+			pt.Case{WantReason: providers.ReasonAuth, WantErr: "20003"}},
+		{"key on another account's path", []map[string]string{keyCreds}, map[string]string{"account_sid": otherSid, "api_key_sid": apiKeySid, "api_key_secret": apiKeySecret},
+			pt.Case{WantReason: providers.ReasonHTTPStatus, WantErr: "Twilio error 20404"}},
+		{"token on another account's path", []map[string]string{tokenCreds}, map[string]string{"account_sid": otherSid, "auth_token": authToken},
+			pt.Case{WantReason: providers.ReasonAuth}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := &Fake{}
+			w := &providers.Wallet{Balance: 3, Currency: "USD"}
+			for _, creds := range c.added {
+				f.AddAccount(creds, w)
+			}
+			srv := httptest.NewServer(f)
+			defer srv.Close()
+			pt.Check(t, New(pt.Settings(srv, c.creds)), c.want, c.creds)
+		})
+	}
+}
+
+// TestFakeAPIKeyBehaviours runs the real client with an API key against the
+// simulator, in each behaviour that depends on the account being found.
+func TestFakeAPIKeyBehaviours(t *testing.T) {
+	sim := simulator.New([]providers.Spec{Spec})
+	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	ok := map[string]string{"account_sid": accountSid, "auth_token": authToken}
-	pt.Check(t, New(pt.Settings(srv, ok)), pt.Case{Want: providers.Money(3, "USD")}, ok)
-	key := map[string]string{"account_sid": accountSid, "api_key_sid": apiKeySid, "api_key_secret": apiKeySecret}
-	pt.Check(t, New(pt.Settings(srv, key)), pt.Case{WantReason: providers.ReasonAuth, WantErr: "20003"}, key)
-	other := map[string]string{"account_sid": "ACother0123456789", "auth_token": authToken}
-	pt.Check(t, New(pt.Settings(srv, other)), pt.Case{WantReason: providers.ReasonAuth}, other)
+	defer sim.Close()
+	for i, c := range []struct {
+		b    providers.Behavior
+		want providers.Reason
+	}{
+		{providers.OK, ""},
+		{providers.Reject, providers.ReasonAuth},
+		{providers.ServerError, providers.ReasonHTTPStatus},
+		{providers.RateLimit, providers.ReasonRateLimited},
+	} {
+		t.Run("fake/"+string(c.b), func(t *testing.T) {
+			creds := map[string]string{"account_sid": fmt.Sprintf("%s%02d", accountSid, i), "api_key_sid": fmt.Sprintf("%s%02d", apiKeySid, i), "api_key_secret": apiKeySecret}
+			sim.Add(Spec.ID, creds, providers.Wallet{Balance: 42, Currency: "EUR", Behavior: c.b})
+			got, err := New(providers.Settings{BaseURL: simulator.BaseURL(srv.URL, Spec.ID), Credentials: creds, Client: srv.Client()}).Balances(t.Context())
+			if c.want == "" {
+				if err != nil || len(got) != 1 || got[0] != providers.Money(42, "EUR") {
+					t.Fatalf("Balances() = %+v, %v; want EUR 42", got, err)
+				}
+				return
+			}
+			if r := providers.Classify(err); r != c.want {
+				t.Fatalf("Balances() error %v classified %s, want %s", err, r, c.want)
+			}
+		})
+	}
 }
 
 func FuzzParse(f *testing.F) {
