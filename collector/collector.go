@@ -188,7 +188,7 @@ func (c *Collector) Apply(cfg *config.Config) error {
 		next = append(next, newAccountState(ac, p, secrets))
 	}
 	limits := make(map[string]*hostLimit)
-	for key, n := range hostLimits(cfg.Accounts, c.opts.MaxConcurrency) {
+	for key, n := range hostLimits(next, c.opts.MaxConcurrency) {
 		h, ok := c.limits[key]
 		if !ok {
 			h = &hostLimit{key: key}
@@ -197,7 +197,7 @@ func (c *Collector) Apply(cfg *config.Config) error {
 		limits[key] = h
 	}
 	for _, a := range next {
-		h := limits[hostKey(a.cfg)]
+		h := limits[a.hostKey]
 		a.mu.Lock()
 		a.limit = h // unchanged for a kept account: same host, same limiter
 		a.mu.Unlock()

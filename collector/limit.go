@@ -11,14 +11,17 @@ import (
 )
 
 // hostKey names the concurrency limit an account's provider calls count
-// against: the host:port (the port defaulted from the scheme) of the URL
-// its options name (providers.Endpointer: the http provider's url), else of
-// its base_url; for an account with neither (a templated host), "provider:"
-// and its provider id.
-func hostKey(ac config.Account) string {
-	if e, ok := ac.Options.(providers.Endpointer); ok {
-		if k := urlHostKey(e.EndpointURL()); k != "" {
-			return k
+// against: the host:port (the port defaulted from the scheme) of where its
+// provider says it calls (providers.Endpointer: a providers.Call's
+// effective base URL, the http provider's url in its options), else of its
+// base_url; for an account with neither (a templated host), "provider:" and
+// its provider id. p may be nil.
+func hostKey(ac config.Account, p providers.Provider) string {
+	for _, v := range []any{p, ac.Options} {
+		if e, ok := v.(providers.Endpointer); ok {
+			if k := urlHostKey(e.EndpointURL()); k != "" {
+				return k
+			}
 		}
 	}
 	if k := urlHostKey(ac.BaseURL); k != "" {
@@ -50,10 +53,10 @@ func urlHostKey(raw string) string {
 
 // hostLimits computes the limit of every host key used by accounts: the
 // default, lowered by the max_concurrency of any account on that host.
-func hostLimits(accounts []config.Account, def int) map[string]int {
+func hostLimits(accounts []*accountState, def int) map[string]int {
 	limits := make(map[string]int)
-	for _, ac := range accounts {
-		k := hostKey(ac)
+	for _, a := range accounts {
+		ac, k := a.cfg, a.hostKey
 		n, ok := limits[k]
 		if !ok {
 			n = def

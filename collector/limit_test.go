@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/sms-balance-exporter/sms_balance_exporter/config"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers"
+	"github.com/sms-balance-exporter/sms_balance_exporter/providers/africastalking"
 )
 
 func TestHostKey(t *testing.T) {
@@ -26,7 +28,7 @@ func TestHostKey(t *testing.T) {
 		{"http", "", "provider:http"},
 		{"fake", "", "provider:fake"},
 	} {
-		if got := hostKey(config.Account{Provider: tc.provider, BaseURL: tc.baseURL}); got != tc.want {
+		if got := hostKey(config.Account{Provider: tc.provider, BaseURL: tc.baseURL}, nil); got != tc.want {
 			t.Errorf("hostKey(%s, %q) = %q, want %q", tc.provider, tc.baseURL, got, tc.want)
 		}
 	}
@@ -43,9 +45,29 @@ func TestHostKey(t *testing.T) {
 		{"not a url", "", "provider:http"},
 	} {
 		ac := config.Account{Provider: "http", BaseURL: tc.baseURL, Options: endpointOptions(tc.endpoint)}
-		if got := hostKey(ac); got != tc.want {
+		if got := hostKey(ac, nil); got != tc.want {
 			t.Errorf("hostKey(endpoint %q, base_url %q) = %q, want %q", tc.endpoint, tc.baseURL, got, tc.want)
 		}
+	}
+}
+
+// The provider's own word wins: Africa's Talking with sandbox: true calls
+// the sandbox host although base_url holds the live one.
+func TestHostKeyOfProvider(t *testing.T) {
+	ac := config.Account{Provider: "africastalking", BaseURL: "https://api.africastalking.com"}
+	sandbox, err := africastalking.New(providers.Settings{BaseURL: ac.BaseURL, Options: &africastalking.Options{Sandbox: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := hostKey(ac, sandbox), "api.sandbox.africastalking.com:443"; got != want {
+		t.Errorf("hostKey(sandbox) = %q, want %q", got, want)
+	}
+	if got, want := hostKey(ac, nil), "api.africastalking.com:443"; got != want {
+		t.Errorf("hostKey(no provider) = %q, want %q", got, want)
+	}
+	ac.Options = endpointOptions("http://127.0.0.1:1/x")
+	if got, want := hostKey(ac, sandbox), "api.sandbox.africastalking.com:443"; got != want {
+		t.Errorf("hostKey(provider and options) = %q, want the provider's %q", got, want)
 	}
 }
 
@@ -129,7 +151,7 @@ func TestHostLimit(t *testing.T) {
 			perHost := make([]*inFlight, len(tc.hosts))
 			keyCounter := map[string]*inFlight{} // one counter per host key
 			for hi, ha := range tc.hosts {
-				key := hostKey(config.Account{Provider: "fake", BaseURL: ha.baseURL})
+				key := hostKey(config.Account{Provider: "fake", BaseURL: ha.baseURL}, nil)
 				if keyCounter[key] == nil {
 					keyCounter[key] = &inFlight{}
 				}
@@ -240,7 +262,7 @@ func TestLimitersSurviveReload(t *testing.T) {
 			t.Errorf("step %d: limits for %v, want %v", i, got, s.wantKeys)
 		}
 		for _, a := range h.snapshot() {
-			if a.limit != h.limits[hostKey(a.cfg)] {
+			if a.limit != h.limits[hostKey(a.cfg, a.provider)] {
 				t.Errorf("step %d: account %s counts against another limiter", i, a.cfg.Name)
 			}
 		}

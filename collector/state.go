@@ -34,8 +34,10 @@ type accountState struct {
 	// flight is closed when the refresh queued or running ends; nil when
 	// there is none (one refresh in flight per account).
 	flight chan struct{}
-	// limit is the concurrency limit of the account's API host.
+	// limit is the concurrency limit of the account's API host, named by
+	// hostKey.
 	limit       *hostLimit
+	hostKey     string
 	attempted   bool
 	lastAttempt time.Time // when the latest refresh finished
 	up          bool
@@ -82,6 +84,7 @@ func newAccountState(cfg config.Account, p providers.Provider, secrets *provider
 		provider: p,
 		secrets:  secrets,
 		labels:   newAccountLabels(cfg.Name, cfg.Provider),
+		hostKey:  hostKey(cfg, p),
 	}
 	a.hist = emptyHistogram
 	a.buildSeriesLocked()

@@ -29,6 +29,10 @@ type Call struct {
 	Parse func(resp *Response, s Settings) ([]Balance, error)
 }
 
+// EndpointURL implements Endpointer: the base URL the call goes to (what
+// the provider's constructor made of the account's base_url).
+func (c Call) EndpointURL() string { return c.Settings.BaseURL }
+
 // Balances implements Provider.
 func (c Call) Balances(ctx context.Context) ([]Balance, error) {
 	method, accept := c.Method, c.Accept

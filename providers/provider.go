@@ -126,8 +126,9 @@ type Options interface {
 	Validate() error
 }
 
-// Endpointer is implemented by Options that say where the provider calls
-// when that is not the account's base_url (the http provider's url): the
+// Endpointer is implemented by a Provider or its Options that say where
+// the provider calls (a Call's effective base URL, which a constructor may
+// have changed from the account's base_url; the http provider's url): the
 // collector counts the account's calls against that host's concurrency
 // limit. EndpointURL returns "" when the host is not known before a call
 // (a templated host).
