@@ -164,14 +164,14 @@ func (c *Collector) Apply(cfg *config.Config) error {
 		if !ok {
 			return fmt.Errorf("account %q: unknown provider %q", ac.Name, ac.Provider)
 		}
+		secrets := providers.NewRedactor(ac.SecretValues()...)
 		client := c.opts.Client
 		if ac.HTTPClientConfig != nil {
 			var err error
-			if client, err = providers.NewClient(ac.HTTPClientConfig, ac.Name); err != nil {
+			if client, err = providers.NewClient(ac.HTTPClientConfig, ac.Name, secrets); err != nil {
 				return fmt.Errorf("account %q: %w", ac.Name, err)
 			}
 		}
-		secrets := providers.NewRedactor(ac.SecretValues()...)
 		p, err := spec.New(providers.Settings{
 			Name:        ac.Name,
 			BaseURL:     ac.BaseURL,

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,6 +89,11 @@ type Account struct {
 	Credentials map[string]Secret
 	// Line is where the account starts in the file.
 	Line int
+
+	// secrets are the account's other secrets, read at load: those of
+	// http_client_config (see providers.HTTPClientSecrets) and the values
+	// of ${VAR} expanded under options: and http_client_config:.
+	secrets []string
 }
 
 // Secret is a credential value. It formats as "<secret>" so that it cannot
@@ -115,11 +121,21 @@ func (a Account) CredentialValues() map[string]string {
 	return m
 }
 
-// SecretValues returns every credential value, for redaction.
+// SecretValues returns every secret of the account, for redaction: the
+// credential values, the secrets of http_client_config (basic_auth
+// password, authorization credentials, bearer token, oauth2 client secret,
+// http_headers secrets, proxy passwords, inline or as the content of their
+// files when the configuration was loaded), and the values of ${VAR}
+// expanded under options: and http_client_config:.
 func (a Account) SecretValues() []string {
-	out := make([]string, 0, len(a.Credentials))
-	for _, v := range a.Credentials {
-		out = append(out, v.Value())
+	out := make([]string, 0, len(a.Credentials)+len(a.secrets))
+	for _, k := range sortedKeys(a.Credentials) {
+		out = append(out, a.Credentials[k].Value())
+	}
+	for _, v := range a.secrets {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
 	}
 	return out
 }
@@ -155,7 +171,11 @@ type Options struct {
 	Providers []providers.Spec
 	// LookupEnv resolves ${VAR}; default os.LookupEnv.
 	LookupEnv func(string) (string, bool)
-	// ReadFile reads *_file credentials; default ReadSecretFile.
+	// ReadFile reads *_file credentials and the files named in
+	// http_client_config; default ReadSecretFile, and readRegular with a
+	// MaxFileBytes bound for TLS files. Setting it stubs the file system:
+	// the TLS files are then read through it only to check that they can
+	// be, and the account's HTTP client is built without them.
 	ReadFile func(string) ([]byte, error)
 }
 
@@ -208,10 +228,13 @@ func Parse(data []byte, file string, opts Options) (*Config, error) {
 	if opts.LookupEnv == nil {
 		opts.LookupEnv = os.LookupEnv
 	}
-	if opts.ReadFile == nil {
-		opts.ReadFile = ReadSecretFile
-	}
 	d := &decoder{file: file, dir: filepath.Dir(file), opts: opts, expanded: map[*yaml.Node]bool{}, keyLines: map[*yaml.Node]int{}}
+	d.readTLS = opts.ReadFile
+	if opts.ReadFile == nil {
+		d.opts.ReadFile = ReadSecretFile
+		d.readTLS = func(p string) ([]byte, error) { return readRegular(p, MaxFileBytes) }
+		d.realFiles = true
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -224,12 +247,53 @@ func Parse(data []byte, file string, opts Options) (*Config, error) {
 	if err := dec.Decode(&extra); err == nil {
 		return nil, &Error{File: file, Line: extra.Line, Msg: "more than one YAML document; expected one"}
 	}
+	d.aliasBudget = max(maxAliasNodes, 2*d.scan(&doc))
 	cfg := d.config(&doc)
+	redact := d.redactor()
 	if len(d.errs) > 0 {
+		for _, err := range d.errs {
+			var e *Error
+			if errors.As(err, &e) {
+				e.Msg = redact(e.Msg)
+			}
+		}
 		return nil, errors.Join(d.errs...)
+	}
+	for i, w := range d.warnings {
+		d.warnings[i] = redact(w)
 	}
 	cfg.Warnings = d.warnings
 	return cfg, nil
+}
+
+// Bounds of what YAML aliases may add to the configuration. The loader
+// copies the trees under options: and http_client_config: with their
+// aliases resolved, where yaml.v3's own alias limit does not apply: nine
+// aliases of nine aliases of … would otherwise make a file of a few
+// hundred bytes gigabytes long.
+const (
+	// maxBlockAliasNodes bounds the nodes one block reaches through aliases.
+	maxBlockAliasNodes = 10000
+	// maxAliasNodes bounds the nodes reached through aliases in the whole
+	// file, or twice the file's own nodes when that is more (so that one
+	// anchor may still be reused by every account of a large file).
+	maxAliasNodes = 1000000
+)
+
+// scan counts the nodes of the document, not following aliases, and
+// collects the passwords of the URLs written in its scalars.
+func (d *decoder) scan(n *yaml.Node) int {
+	if n == nil || n.Kind == yaml.AliasNode {
+		return 1
+	}
+	if n.Kind == yaml.ScalarNode {
+		d.addURLSecrets(n.Value)
+	}
+	count := 1
+	for _, c := range n.Content {
+		count += d.scan(c)
+	}
+	return count
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -254,6 +318,21 @@ type decoder struct {
 	expanded map[*yaml.Node]bool
 	// keyLines holds the line of the key of each value node of a mapping.
 	keyLines map[*yaml.Node]int
+	// secrets are the values of ${VAR} expansions and of URL passwords met
+	// so far, redacted from every message.
+	secrets []namedSecret
+	// accountSecrets, when not nil, collects the ${VAR} values expanded in
+	// the account's options: and http_client_config:.
+	accountSecrets *[]string
+	// aliasBudget is how many more nodes aliases may add to the file;
+	// blockAliases how many they added to the block being expanded, and
+	// blockTooBig whether that block went over maxBlockAliasNodes.
+	aliasBudget, blockAliases int
+	blockTooBig               bool
+	// readTLS reads the TLS files of http_client_config; realFiles says
+	// that the files are those of the file system (Options.ReadFile unset).
+	readTLS   func(string) ([]byte, error)
+	realFiles bool
 }
 
 // atKey returns a node at the line of n's key (n itself when unknown), for
@@ -398,8 +477,12 @@ func (d *decoder) text(n *yaml.Node, key, want string) (string, bool) {
 			d.errorf(n, key, "environment variable %s is not set", name)
 			ok = false
 		}
+		d.addSecret(v, name)
 		return v
 	})
+	if d.expanded[n] {
+		d.addURLSecrets(out)
+	}
 	return out, ok
 }
 
@@ -618,8 +701,18 @@ func (d *decoder) account(n *yaml.Node, path string, defs Defaults) (Account, bo
 		a.BaseURL = spec.DefaultBaseURL
 	}
 	a.Credentials = d.credentials(n, nodes.credentials, join(path, "credentials"), spec)
+	var expanded []string
+	d.accountSecrets = &expanded
 	a.Options = d.options(n, nodes, path, spec, a.Credentials)
-	a.HTTPClientConfig = d.httpClientConfig(nodes.httpClient, join(path, "http_client_config"), spec)
+	a.HTTPClientConfig = d.httpClientConfig(nodes.httpClient, join(path, "http_client_config"), spec, a.Name)
+	d.accountSecrets = nil
+	if len(d.errs) == before {
+		for _, v := range append(expanded, providers.HTTPClientSecrets(a.HTTPClientConfig, "")...) {
+			if !slices.Contains(a.secrets, v) {
+				a.secrets = append(a.secrets, v)
+			}
+		}
+	}
 	return a, len(d.errs) == before
 }
 
@@ -735,24 +828,52 @@ func (d *decoder) fieldError(n *yaml.Node, path string, err error) {
 }
 
 // find returns the value node at the dotted path below mapping n, or nil.
+// A key may be followed by list indexes, as in extra_balances[1].kind; a
+// key that is itself written with brackets is found first as written.
 func find(n *yaml.Node, keys []string) *yaml.Node {
 	for _, k := range keys {
-		n = resolve(n)
-		if n == nil || n.Kind != yaml.MappingNode {
+		if v := child(n, k); v != nil {
+			n = v
+			continue
+		}
+		m := indexedKey.FindStringSubmatch(k)
+		if m == nil {
 			return nil
 		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				next = n.Content[i+1]
+		if n = child(n, m[1]); n == nil {
+			return nil
+		}
+		for _, idx := range listIndex.FindAllStringSubmatch(m[2], -1) {
+			i, err := strconv.Atoi(idx[1])
+			n = resolve(n)
+			if err != nil || n.Kind != yaml.SequenceNode || i >= len(n.Content) {
+				return nil
 			}
+			n = n.Content[i]
 		}
-		if next == nil {
-			return nil
-		}
-		n = next
 	}
 	return n
+}
+
+var (
+	indexedKey = regexp.MustCompile(`^([^\[\]]+)((?:\[\d+\])+)$`)
+	listIndex  = regexp.MustCompile(`\[(\d+)\]`)
+)
+
+// child returns the value of key in mapping n (the last one if it is given
+// twice), or nil.
+func child(n *yaml.Node, key string) *yaml.Node {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	var v *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			v = n.Content[i+1]
+		}
+	}
+	return v
 }
 
 func hasKey(n *yaml.Node, key string) bool { return find(n, []string{key}) != nil }
@@ -761,8 +882,11 @@ func hasKey(n *yaml.Node, key string) bool { return find(n, []string{key}) != ni
 // providers with Spec.HTTPClientAuth accept them.
 var httpAuthKeys = []string{"basic_auth", "authorization", "oauth2", "bearer_token", "bearer_token_file", "http_headers"}
 
-// httpClientConfig decodes the account's `http_client_config:`.
-func (d *decoder) httpClientConfig(n *yaml.Node, path string, spec providers.Spec) *promconfig.HTTPClientConfig {
+// httpClientConfig decodes the account's `http_client_config:`, checks
+// that every file it names can be read, and builds the client of account
+// name with it (which reads the TLS files, and makes no network call), so
+// that a configuration that loads also starts.
+func (d *decoder) httpClientConfig(n *yaml.Node, path string, spec providers.Spec, name string) *promconfig.HTTPClientConfig {
 	if n == nil || n.Tag == "!!null" {
 		return nil
 	}
@@ -786,7 +910,102 @@ func (d *decoder) httpClientConfig(n *yaml.Node, path string, spec providers.Spe
 	if cfg.TLSConfig.InsecureSkipVerify {
 		d.warnf(n, join(path, "tls_config.insecure_skip_verify"), "TLS certificates of this account's API are not verified")
 	}
+	before := len(d.errs)
+	d.checkFiles(n, path, "", reflect.ValueOf(cfg))
+	if len(d.errs) > before {
+		return nil
+	}
+	build := *cfg
+	if !d.realFiles {
+		// Options.ReadFile stubs the file system: build without the TLS
+		// files, which NewClient would read from the real one.
+		build.TLSConfig.CAFile, build.TLSConfig.CertFile, build.TLSConfig.KeyFile = "", "", ""
+		if build.OAuth2 != nil {
+			o := *build.OAuth2
+			o.TLSConfig.CAFile, o.TLSConfig.CertFile, o.TLSConfig.KeyFile = "", "", ""
+			build.OAuth2 = &o
+		}
+	}
+	if _, err := providers.NewClient(&build, name, nil); err != nil {
+		d.errorf(d.atKey(n), path, "%v", err)
+		return nil
+	}
 	return cfg
+}
+
+// tlsFiles are the keys of TLS files: certificates and keys, read with a
+// larger bound than secrets (a CA bundle may be hundreds of KiB).
+var tlsFiles = map[string]bool{"ca_file": true, "cert_file": true, "key_file": true}
+
+// checkFiles checks that every file named in v, the decoded value of the
+// block n at key rel below path (a *_file key, or an http_headers
+// files: entry), is a regular file that can be read, and records an
+// error at its key otherwise.
+func (d *decoder) checkFiles(n *yaml.Node, path, rel string, v reflect.Value) {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			fv := v.Field(i)
+			switch {
+			case name == "-":
+			case strings.Contains(opts, "inline"):
+				d.checkFiles(n, path, rel, fv)
+			case strings.HasSuffix(name, "_file") && fv.Kind() == reflect.String:
+				d.checkFile(n, path, join(rel, name), fv.String(), tlsFiles[name])
+			case name == "files" && fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
+				for j := 0; j < fv.Len(); j++ {
+					d.checkFile(n, path, fmt.Sprintf("%s[%d]", join(rel, name), j), fv.Index(j).String(), false)
+				}
+			default:
+				d.checkFiles(n, path, join(rel, name), fv)
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		keys := map[string]reflect.Value{}
+		for iter.Next() {
+			if iter.Key().Kind() == reflect.String {
+				keys[iter.Key().String()] = iter.Value()
+			}
+		}
+		for _, k := range sortedKeys(keys) {
+			d.checkFiles(n, path, join(rel, k), keys[k])
+		}
+	}
+}
+
+// checkFile checks the file at p (already joined with the configuration's
+// directory by SetDirectory), named at key rel of the block n below path.
+func (d *decoder) checkFile(n *yaml.Node, path, rel, p string, tls bool) {
+	if p == "" {
+		return
+	}
+	read := d.opts.ReadFile
+	if tls {
+		read = d.readTLS
+	}
+	if _, err := read(p); err != nil {
+		if rel == "authorization.credentials_file" && child(n, "bearer_token_file") != nil {
+			rel = "bearer_token_file" // prometheus/common moves it to authorization
+		}
+		at := d.atKey(n)
+		if v := find(n, strings.Split(rel, ".")); v != nil {
+			at = v
+		}
+		d.errorf(at, join(path, rel), "cannot read file: %v", err)
+	}
 }
 
 // findKey returns the key node of key in mapping n, or nil.
@@ -807,7 +1026,8 @@ var yamlErrValue = regexp.MustCompile("`[^`]*`")
 // and never show a value.
 func (d *decoder) decodeStrict(n *yaml.Node, path string, out any) bool {
 	before := len(d.errs)
-	n = d.expandTree(n, path)
+	d.blockAliases, d.blockTooBig = 0, false
+	n = d.expandTree(n, path, nil, "")
 	if len(d.errs) > before {
 		return false
 	}
@@ -819,13 +1039,7 @@ func (d *decoder) decodeStrict(n *yaml.Node, path string, out any) bool {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			for _, e := range te.Errors {
-				line := n.Line
-				msg := e
-				if m := yamlErrLine.FindStringSubmatch(e); m != nil {
-					line, _ = strconv.Atoi(m[1])
-					msg = m[2]
-				}
-				d.errs = append(d.errs, &Error{File: d.file, Line: line, Key: path, Msg: yamlErrValue.ReplaceAllString(msg, "a value")})
+				d.typeError(n, path, reflect.TypeOf(out), e)
 			}
 			return false
 		}
@@ -835,10 +1049,155 @@ func (d *decoder) decodeStrict(n *yaml.Node, path string, out any) bool {
 	return true
 }
 
+// yamlTypeErr is yaml.v3's message for a value of the wrong type.
+var yamlTypeErr = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `[^`]*`)? into (.+)$")
+
+// typeError records one of yaml.v3's type errors ("line N: cannot
+// unmarshal !!seq into string") about the block n (decoded into t) at the
+// key of the value it concerns, in the loader's words: "expected a string,
+// got a list".
+func (d *decoder) typeError(n *yaml.Node, path string, t reflect.Type, e string) {
+	line, msg := n.Line, e
+	if m := yamlErrLine.FindStringSubmatch(e); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	m := yamlTypeErr.FindStringSubmatch(msg)
+	var found *yaml.Node
+	var foundPath string
+	var foundType reflect.Type
+	score := -1
+	walkTyped(n, path, t, func(v *yaml.Node, p string, vt reflect.Type) {
+		if v.Line != line || v == n {
+			return
+		}
+		s := 0
+		if m != nil && v.Tag == m[1] {
+			s += 2
+		}
+		if m != nil && vt != nil && vt.String() == m[2] {
+			s++
+		}
+		if s > score {
+			found, foundPath, foundType, score = v, p, vt, s
+		}
+	})
+	if found == nil {
+		d.errs = append(d.errs, &Error{File: d.file, Line: line, Key: path, Msg: yamlErrValue.ReplaceAllString(msg, "a value")})
+		return
+	}
+	if m != nil {
+		msg = fmt.Sprintf("expected %s, got %s", expectedType(m[2], foundType), kindName(found))
+	} else {
+		msg = yamlErrValue.ReplaceAllString(msg, "a value")
+	}
+	d.errs = append(d.errs, &Error{File: d.file, Line: line, Key: foundPath, Msg: msg})
+}
+
+// expectedType words what a value decoded into the Go type named goType
+// (as yaml.v3 names it), of reflect type t when known, should be.
+func expectedType(goType string, t reflect.Type) string {
+	switch {
+	case goType == "time.Duration":
+		return "a duration such as 30s or 5m"
+	case goType == "string":
+		return "a string"
+	case goType == "bool":
+		return "true or false"
+	case strings.HasPrefix(goType, "int") || strings.HasPrefix(goType, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case strings.HasPrefix(goType, "[]"):
+		return "a list"
+	case strings.HasPrefix(goType, "map["):
+		return "a mapping"
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return "a value of another type"
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	}
+	return "a mapping"
+}
+
+// walkTyped calls fn with every value node below n (mapping values and
+// list entries, n included) with its key path and the Go type it decodes
+// into under t (nil when unknown).
+func walkTyped(n *yaml.Node, path string, t reflect.Type, fn func(*yaml.Node, string, reflect.Type)) {
+	fn(n, path, t)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch n.Kind {
+	case yaml.SequenceNode:
+		var et reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			et = t.Elem()
+		}
+		for i, c := range n.Content {
+			walkTyped(c, fmt.Sprintf("%s[%d]", path, i), et, fn)
+		}
+	case yaml.MappingNode:
+		var fields map[string]reflect.Type
+		var elem reflect.Type
+		switch {
+		case t == nil:
+		case t.Kind() == reflect.Map:
+			elem = t.Elem()
+		case t.Kind() == reflect.Struct:
+			fields = map[string]reflect.Type{}
+			elem = collectFields(t, fields)
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			ft, ok := fields[k]
+			if !ok {
+				ft = elem
+			}
+			walkTyped(n.Content[i+1], join(path, k), ft, fn)
+		}
+	}
+}
+
 // expandTree returns a deep copy of n with aliases resolved and ${VAR}
-// expanded in every string scalar.
-func (d *decoder) expandTree(n *yaml.Node, path string) *yaml.Node {
+// expanded in every string scalar. alias is the outermost alias through
+// which n was reached, if any, and aliasPath its key: the nodes reached
+// through aliases are counted against maxBlockAliasNodes and the file's
+// aliasBudget, and the copy stops, with an error at the alias, when either
+// is exceeded.
+func (d *decoder) expandTree(n *yaml.Node, path string, alias *yaml.Node, aliasPath string) *yaml.Node {
+	if d.blockTooBig {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line}
+	}
+	if n.Kind == yaml.AliasNode && alias == nil {
+		alias, aliasPath = n, path
+	}
 	n = resolve(n)
+	if alias != nil {
+		d.blockAliases++
+		d.aliasBudget--
+		if d.blockAliases > maxBlockAliasNodes || d.aliasBudget < 0 {
+			d.blockTooBig = true
+			d.errorf(alias, aliasPath, "too many nodes through YAML aliases (at most %d in one block, and no more than the file's own nodes in all); write the values out",
+				maxBlockAliasNodes)
+			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line}
+		}
+	}
 	c := *n
 	switch n.Kind {
 	case yaml.ScalarNode:
@@ -853,23 +1212,24 @@ func (d *decoder) expandTree(n *yaml.Node, path string) *yaml.Node {
 	case yaml.MappingNode, yaml.SequenceNode:
 		c.Content = make([]*yaml.Node, len(n.Content))
 		for i, child := range n.Content {
-			childPath := path
-			if n.Kind == yaml.MappingNode && i%2 == 1 {
+			childPath := fmt.Sprintf("%s[%d]", path, i)
+			if n.Kind == yaml.MappingNode {
+				if i%2 == 0 {
+					c.Content[i] = child
+					continue
+				}
 				childPath = join(path, n.Content[i-1].Value)
 			}
-			if n.Kind == yaml.MappingNode && i%2 == 0 {
-				c.Content[i] = child
-				continue
-			}
-			c.Content[i] = d.expandTree(child, childPath)
+			c.Content[i] = d.expandTree(child, childPath, alias, aliasPath)
 		}
 	}
 	return &c
 }
 
 // knownFields checks that every key of mapping n names a field of t (by
-// its yaml tag, inline structs included), recursively, and that no key is
-// given twice.
+// its yaml tag, inline structs included; any key where t has an inline
+// map, whose values are checked against the map's element type),
+// recursively, and that no key is given twice.
 func (d *decoder) knownFields(n *yaml.Node, path string, t reflect.Type) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -889,12 +1249,15 @@ func (d *decoder) knownFields(n *yaml.Node, path string, t reflect.Type) {
 		return
 	}
 	fields := map[string]reflect.Type{}
-	collectFields(t, fields)
+	inline := collectFields(t, fields)
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		key := join(path, k.Value)
 		ft, ok := fields[k.Value]
+		if !ok && inline != nil {
+			ft, ok = inline, true
+		}
 		if !ok {
 			d.errorf(k, key, "unknown key %s (accepted: %s)", strconv.Quote(providers.Bound(k.Value)), strings.Join(sortedKeys(fields), ", "))
 			continue
@@ -908,8 +1271,10 @@ func (d *decoder) knownFields(n *yaml.Node, path string, t reflect.Type) {
 	}
 }
 
-// collectFields maps the yaml keys of struct t to their field types.
-func collectFields(t reflect.Type, out map[string]reflect.Type) {
+// collectFields maps the yaml keys of struct t to their field types, and
+// returns the element type of its inline map (whose keys are any other
+// keys), if it has one.
+func collectFields(t reflect.Type, out map[string]reflect.Type) (inlineMap reflect.Type) {
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -925,8 +1290,13 @@ func collectFields(t reflect.Type, out map[string]reflect.Type) {
 			for ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
-			if ft.Kind() == reflect.Struct {
-				collectFields(ft, out)
+			switch ft.Kind() {
+			case reflect.Struct:
+				if m := collectFields(ft, out); m != nil {
+					inlineMap = m
+				}
+			case reflect.Map:
+				inlineMap = ft.Elem()
 			}
 			continue
 		}
@@ -935,6 +1305,7 @@ func collectFields(t reflect.Type, out map[string]reflect.Type) {
 		}
 		out[name] = f.Type
 	}
+	return inlineMap
 }
 
 // credentialName is what a credential key may be (the http provider's
@@ -1067,3 +1438,112 @@ func orNothing(keys []string) string {
 	}
 	return strings.Join(keys, " + ")
 }
+
+// namedSecret is a value the loader never shows: the value of an
+// environment variable (name says which) or a URL's password (name "").
+type namedSecret struct{ value, name string }
+
+// minRedactedBytes is the length under which a value is too short to be
+// told from ordinary words, and is not redacted: a ${VAR} of 1 to 3
+// characters (a duration, a currency) is no secret worth hiding.
+const minRedactedBytes = 4
+
+// addSecret records v, the value of ${name} (or a URL password when name
+// is ""), to be redacted from every message, and, while an account's
+// options or http_client_config are read, as a secret of the account.
+func (d *decoder) addSecret(v, name string) {
+	if len(v) < minRedactedBytes {
+		return
+	}
+	if d.accountSecrets != nil && !slices.Contains(*d.accountSecrets, v) {
+		*d.accountSecrets = append(*d.accountSecrets, v)
+	}
+	for _, s := range d.secrets {
+		if s.value == v {
+			return
+		}
+	}
+	d.secrets = append(d.secrets, namedSecret{value: v, name: name})
+}
+
+// urlUserInfo finds the user info of URLs in a text: scheme://userinfo@…,
+// the user info ending at the last @ before a /, ? or #, as url.Parse
+// reads it (also in texts url.Parse refuses, whose errors echo them).
+var urlUserInfo = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://([^/?#]*)@`)
+
+// addURLSecrets records the passwords of the URLs in s (the whole user
+// info when it has no password: it may be a token), raw and unescaped.
+func (d *decoder) addURLSecrets(s string) {
+	if !strings.Contains(s, "@") {
+		return
+	}
+	for _, m := range urlUserInfo.FindAllStringSubmatch(s, -1) {
+		secret := m[1]
+		if _, pw, ok := strings.Cut(m[1], ":"); ok {
+			secret = pw
+		}
+		d.addSecret(secret, "")
+		if u, err := url.PathUnescape(secret); err == nil && u != secret {
+			d.addSecret(u, "")
+		}
+	}
+}
+
+// redactor returns a function that removes the recorded secrets from a
+// message: a whole value becomes <value of ${NAME}> (or <redacted>), and
+// then any run of 8 characters of one in any encoding <secret> (see
+// providers.Redactor). Values shorter than 8 characters are replaced only
+// where they stand as a whole word, so that the message stays readable.
+func (d *decoder) redactor() func(string) string {
+	if len(d.secrets) == 0 {
+		return func(s string) string { return s }
+	}
+	sorted := slices.Clone(d.secrets)
+	sort.SliceStable(sorted, func(i, j int) bool { return len(sorted[i].value) > len(sorted[j].value) })
+	var long []string
+	for _, s := range sorted {
+		if len(s.value) >= 8 {
+			long = append(long, s.value)
+		}
+	}
+	red := providers.NewRedactor(long...)
+	return func(msg string) string {
+		for _, s := range sorted {
+			marker := "<redacted>"
+			if s.name != "" {
+				marker = "<value of ${" + s.name + "}>"
+			}
+			if len(s.value) >= 8 {
+				msg = strings.ReplaceAll(msg, s.value, marker)
+			} else {
+				msg = replaceWord(msg, s.value, marker)
+			}
+		}
+		return red.Redact(msg)
+	}
+}
+
+// replaceWord replaces old in s with new where old is not part of a longer
+// word (a letter, digit or _ on either side).
+func replaceWord(s, old, new string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, old)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(old)
+		before, _ := utf8.DecodeLastRuneInString(s[:i])
+		after, _ := utf8.DecodeRuneInString(s[end:])
+		b.WriteString(s[:i])
+		if i > 0 && isWordRune(before) || end < len(s) && isWordRune(after) {
+			b.WriteString(old)
+		} else {
+			b.WriteString(new)
+		}
+		s = s[end:]
+	}
+}
+
+func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }

@@ -109,8 +109,8 @@ func TestBadFiles(t *testing.T) {
 		{"accounts_not_list.yml", []string{"accounts_not_list.yml:2: accounts: expected a list of accounts, got a mapping"}},
 		{"secret_in_wrong_type.yml", []string{"secret_in_wrong_type.yml:5: accounts[0].credentials.token: expected a string, got a list"}},
 		{"options_unknown_key.yml", []string{`options_unknown_key.yml:6: accounts[0].options.responseformat: unknown key "responseformat" (accepted: response_format)`}},
-		{"options_wrong_type.yml", []string{"options_wrong_type.yml:6: accounts[0].options: cannot unmarshal !!str a value into int",
-			"options_wrong_type.yml:8: accounts[0].options: cannot unmarshal !!seq into int"}},
+		{"options_wrong_type.yml", []string{"options_wrong_type.yml:6: accounts[0].options.retries: expected a whole number, got a scalar (str)",
+			"options_wrong_type.yml:8: accounts[0].options.nested.depth: expected a whole number, got a list"}},
 		{"options_invalid.yml", []string{`options_invalid.yml:6: accounts[0].options.mode: expected slow, got "fast"`}},
 		{"options_unknown_credential.yml", []string{`options_unknown_credential.yml:8: accounts[0].options.uses: unknown credential "missing"`}},
 		{"options_not_taken.yml", []string{"options_not_taken.yml:5: accounts[0].options: not supported by provider d7networks, which takes no options"}},
@@ -186,7 +186,7 @@ func TestGoodFull(t *testing.T) {
 				}{2}},
 				HTTPClientConfig: customClient(),
 				Timeout:          7 * time.Second, CacheTTL: 2 * time.Minute, MaxStale: 0, Line: 29,
-				Credentials: map[string]Secret{"key": "env-secret"}},
+				Credentials: map[string]Secret{"key": "env-secret"}, secrets: []string{"env-secret", "u"}},
 		},
 	}
 	if !reflect.DeepEqual(cfg, want) {

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -48,7 +49,7 @@ func (r *recorder) requests() []string {
 func clients(t *testing.T) map[string]*http.Client {
 	t.Helper()
 	cfg := promconfig.DefaultHTTPClientConfig
-	built, err := providers.NewClient(&cfg, "test")
+	built, err := providers.NewClient(&cfg, "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestPrivateCA(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := promconfig.DefaultHTTPClientConfig
 			cfg.TLSConfig.CAFile = c.caFile
-			client, err := providers.NewClient(&cfg, "test")
+			client, err := providers.NewClient(&cfg, "test", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +179,7 @@ func TestProxy(t *testing.T) {
 	u, _ := url.Parse(proxy.URL)
 	cfg := promconfig.DefaultHTTPClientConfig
 	cfg.ProxyURL = promconfig.URL{URL: u}
-	client, err := providers.NewClient(&cfg, "test")
+	client, err := providers.NewClient(&cfg, "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,5 +189,72 @@ func TestProxy(t *testing.T) {
 	}
 	if len(seen) != 1 || seen[0] != "GET http://api.d7networks.invalid/messages/v1/balance Bearer "+token {
 		t.Fatalf("proxy saw %q", seen)
+	}
+}
+
+// TestHTTPClientSecrets checks that every secret of an http_client_config
+// is returned, inline or read from its file (trimmed, relative paths
+// joined with dir), and that nothing else is: not the basic_auth username,
+// nor plain header values, nor a file that is missing, not regular or too
+// large.
+func TestHTTPClientSecrets(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	proxyURL, _ := url.Parse("http://proxy-user:proxy-password-51@proxy.example:3128")
+	oauthProxyURL, _ := url.Parse("http://u:oauth-proxy-password-52@proxy.example:3128")
+	for _, c := range []struct {
+		name string
+		cfg  promconfig.HTTPClientConfig
+		want []string
+	}{
+		{"basic_auth", promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: "basic-user", Password: "basic-password-1"}},
+			[]string{"basic-user", "basic-password-1"}},
+		{"basic_auth password_file", promconfig.HTTPClientConfig{BasicAuth: &promconfig.BasicAuth{Username: "basic-user", PasswordFile: write("password", "basic-password-file-2\n")}},
+			[]string{"basic-user", "basic-password-file-2"}},
+		{"authorization", promconfig.HTTPClientConfig{Authorization: &promconfig.Authorization{Type: "Bearer", Credentials: "authorization-credentials-3"}},
+			[]string{"authorization-credentials-3"}},
+		{"authorization credentials_file relative to dir", promconfig.HTTPClientConfig{Authorization: &promconfig.Authorization{CredentialsFile: filepath.Base(write("credentials", "  credentials-file-4\r\n"))}},
+			[]string{"credentials-file-4"}},
+		{"bearer_token", promconfig.HTTPClientConfig{BearerToken: "bearer-token-5"}, []string{"bearer-token-5"}},
+		{"bearer_token_file", promconfig.HTTPClientConfig{BearerTokenFile: write("bearer", "bearer-token-file-6\n")}, []string{"bearer-token-file-6"}},
+		{"oauth2", promconfig.HTTPClientConfig{OAuth2: &promconfig.OAuth2{ClientID: "oauth2-client-id", ClientSecret: "oauth2-client-secret-7",
+			ProxyConfig: promconfig.ProxyConfig{ProxyURL: promconfig.URL{URL: oauthProxyURL}, ProxyConnectHeader: promconfig.ProxyHeader{"X-Key": {"oauth-proxy-header-53"}}}}},
+			[]string{"oauth2-client-id", "oauth2-client-secret-7", "oauth-proxy-password-52", "oauth-proxy-header-53"}},
+		{"oauth2 client_secret_file", promconfig.HTTPClientConfig{OAuth2: &promconfig.OAuth2{ClientID: "oauth2-client-id", ClientSecretFile: write("oauth2", "oauth2-secret-file-8\n")}},
+			[]string{"oauth2-client-id", "oauth2-secret-file-8"}},
+		{"http_headers", promconfig.HTTPClientConfig{HTTPHeaders: &promconfig.Headers{Headers: map[string]promconfig.Header{
+			"X-Api-Key": {Values: []string{"plain-not-secret"}, Secrets: []promconfig.Secret{"header-secret-9"}, Files: []string{write("header", "header-file-10\n")}},
+			"X-Other":   {Secrets: []promconfig.Secret{"header-secret-11"}},
+		}}}, []string{"header-secret-9", "header-file-10", "header-secret-11"}},
+		{"proxy", promconfig.HTTPClientConfig{ProxyConfig: promconfig.ProxyConfig{ProxyURL: promconfig.URL{URL: proxyURL},
+			ProxyConnectHeader: promconfig.ProxyHeader{"Proxy-Authorization": {"proxy-header-54"}}}},
+			[]string{"proxy-password-51", "proxy-header-54"}},
+		{"files skipped", promconfig.HTTPClientConfig{
+			BasicAuth:       &promconfig.BasicAuth{PasswordFile: filepath.Join(dir, "missing")},
+			Authorization:   &promconfig.Authorization{CredentialsFile: dir},
+			BearerTokenFile: write("large", strings.Repeat("x", 64<<10+1)),
+			OAuth2:          &promconfig.OAuth2{ClientSecretFile: write("empty", "\n")},
+		}, nil},
+		{"none", promconfig.DefaultHTTPClientConfig, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := providers.HTTPClientSecrets(&c.cfg, dir)
+			slices.Sort(got)
+			want := slices.Clone(c.want)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("HTTPClientSecrets() = %q, want %q", got, want)
+			}
+		})
+	}
+	if got := providers.HTTPClientSecrets(nil, dir); len(got) != 0 {
+		t.Fatalf("HTTPClientSecrets(nil) = %q", got)
 	}
 }

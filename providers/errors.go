@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
 // Reason classifies a failed refresh; it is the `reason` label of
@@ -34,7 +37,9 @@ type Error struct {
 	Reason Reason
 	// Msg describes what was expected and what came.
 	Msg string
-	// RetryAfter is the delay the provider asked for (429 Retry-After), or 0.
+	// RetryAfter is how long to wait before calling again: what the
+	// provider asked for (429 Retry-After), or what its documentation
+	// implies (SMSC.ru after a refused login or an IP block); 0 for none.
 	RetryAfter time.Duration
 	// Err is the underlying error, if any.
 	Err error
@@ -56,12 +61,17 @@ func Errorf(reason Reason, format string, args ...any) *Error {
 }
 
 // Classify returns the Reason of err: the one of an *Error in its chain,
+// the one of a refusal of an OAuth2 token endpoint (see retrieveReason),
 // ReasonTimeout for deadlines, ReasonNetwork for transport errors and
 // ReasonBadResponse otherwise.
 func Classify(err error) Reason {
 	var pe *Error
 	if errors.As(err, &pe) {
 		return pe.Reason
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return retrieveReason(re)
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
 		return ReasonTimeout
@@ -75,6 +85,31 @@ func Classify(err error) Reason {
 		return ReasonNetwork
 	}
 	return ReasonBadResponse
+}
+
+// retrieveReason classifies a refusal of an OAuth2 token endpoint: a
+// rejected client (HTTP 401 or 403, or the RFC 6749 errors invalid_client,
+// unauthorized_client and invalid_grant, whatever the status) is
+// ReasonAuth, HTTP 429 ReasonRateLimited, any other failure status
+// ReasonHTTPStatus, and an error in a 2xx answer ReasonBadResponse.
+func retrieveReason(re *oauth2.RetrieveError) Reason {
+	switch re.ErrorCode {
+	case "invalid_client", "unauthorized_client", "invalid_grant":
+		return ReasonAuth
+	}
+	if re.Response == nil {
+		return ReasonBadResponse
+	}
+	switch s := re.Response.StatusCode; {
+	case s == http.StatusUnauthorized || s == http.StatusForbidden:
+		return ReasonAuth
+	case s == http.StatusTooManyRequests:
+		return ReasonRateLimited
+	case s >= 200 && s < 300:
+		return ReasonBadResponse
+	default:
+		return ReasonHTTPStatus
+	}
 }
 
 // RetryAfter returns the delay a provider asked for in err, or 0.

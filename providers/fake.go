@@ -18,7 +18,8 @@ const (
 	Hang Behavior = "hang"
 	// ServerError answers HTTP 500 with an HTML page.
 	ServerError Behavior = "server_error"
-	// RateLimit answers HTTP 429 with Retry-After: 120.
+	// RateLimit answers as the provider does when throttling: HTTP 429 with
+	// Retry-After: 120 for most (SMSC.ru: HTTP 200 with error_code 9).
 	RateLimit Behavior = "rate_limit"
 	// Garbage answers HTTP 200 with a body that is not the API's.
 	Garbage Behavior = "garbage"

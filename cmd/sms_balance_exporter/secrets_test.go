@@ -54,6 +54,15 @@ func (e *echoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.n++
 	n := e.n
 	e.mu.Unlock()
+	if r.URL.Path == "/oauth2/token" && n%2 == 0 {
+		tok := fmt.Sprintf("issued-oauth2-token-%04d-5c4b3a29", n)
+		e.mu.Lock()
+		e.tokens = append(e.tokens, tok)
+		e.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":%q,"token_type":"bearer","expires_in":1}`, tok)
+		return
+	}
 	if strings.HasSuffix(r.URL.Path, "/api/auth") && n%2 == 0 {
 		tok := fmt.Sprintf("issued-access-token-%04d-9d8e7f6a", n)
 		e.mu.Lock()
@@ -148,7 +157,45 @@ func TestSecretsNeverShow(t *testing.T) {
 			fmt.Fprintf(&b, "    options:\n      url: %s/http/balance?api_key={{ .Credentials.api_key | urlquery }}\n      balance_path: balance\n", srv.URL)
 		}
 	}
-	conf := filepath.Join(t.TempDir(), "exporter.yml")
+	// The http provider's secrets outside credentials: http_client_config's
+	// auth (inline, from a file, OAuth2 client credentials, a secret
+	// header) and a ${VAR} in its url.
+	dir := t.TempDir()
+	secret := func(name string) string {
+		sum := sha256.Sum256([]byte("http_client_config/" + name))
+		v := fmt.Sprintf("Hc%x", sum[:8])
+		secrets = append(secrets, v)
+		return v
+	}
+	authz, basic, oauth, header, inURL := secret("authorization"), secret("basic"), secret("oauth2"), secret("header"), secret("url")
+	secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte("user-basic:"+basic)), base64.StdEncoding.EncodeToString([]byte("cid-oauth:"+oauth)))
+	if err := os.WriteFile(filepath.Join(dir, "basic_password"), []byte(basic+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SMS_TEST_URL_KEY", inURL)
+	extra := map[string]string{
+		"http-authz":  fmt.Sprintf("{authorization: {credentials: %s}}", authz),
+		"http-basic":  "{basic_auth: {username: user-basic, password_file: basic_password}}",
+		"http-oauth2": fmt.Sprintf("{oauth2: {client_id: cid-oauth, client_secret: %s, token_url: %s/oauth2/token}}", oauth, srv.URL),
+		"http-header": fmt.Sprintf("{http_headers: {X-Api-Key: {secrets: [%s]}}}", header),
+		"http-env":    "",
+	}
+	names := []string{}
+	for _, spec := range registry.All {
+		names = append(names, spec.ID)
+	}
+	for _, name := range sortedKeys(extra) {
+		names = append(names, name)
+		u := fmt.Sprintf("%s/%s/balance", srv.URL, name)
+		if name == "http-env" {
+			u += "?k=${SMS_TEST_URL_KEY}"
+		}
+		fmt.Fprintf(&b, "  - name: %s\n    provider: http\n    currency: EUR\n    options: {url: %q, balance_path: balance}\n", name, u)
+		if extra[name] != "" {
+			fmt.Fprintf(&b, "    http_client_config: %s\n", extra[name])
+		}
+	}
+	conf := filepath.Join(dir, "exporter.yml")
 	if err := os.WriteFile(conf, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -170,8 +217,8 @@ func TestSecretsNeverShow(t *testing.T) {
 		seen.WriteString(body)
 		_, body = x.get("/", nil)
 		seen.WriteString(body)
-		for _, spec := range registry.All {
-			_, body = x.get("/probe?target="+spec.ID, map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "5"})
+		for _, name := range names {
+			_, body = x.get("/probe?target="+name, map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "5"})
 			seen.WriteString(body)
 		}
 		time.Sleep(1100 * time.Millisecond) // failures are remembered for 1s with cache_ttl 0
@@ -182,7 +229,7 @@ func TestSecretsNeverShow(t *testing.T) {
 	all := seen.String()
 
 	tokens := echo.issued()
-	if len(tokens) == 0 || echo.n < 7*len(registry.All) {
+	if len(tokens) == 0 || echo.n < 7*len(names) {
 		t.Fatalf("the upstream issued %d tokens and answered %d requests: the test did not exercise it", len(tokens), echo.n)
 	}
 	if !strings.Contains(all, "<secret>") {

@@ -175,7 +175,7 @@ func TestProbesHaveTheirOwnLimit(t *testing.T) {
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		time.Sleep(500 * time.Millisecond)
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"balance": 12.5}`)
+		_, _ = io.WriteString(w, `{"balance": 12.5}`)
 	}))
 	t.Cleanup(upstream.Close)
 	conf := filepath.Join(t.TempDir(), "exporter.yml")

@@ -20,9 +20,7 @@ func parseConfig(text string) (*config.Config, error) {
 
 // TestConfigExtraBalances: extra_balances as the configuration loader reads
 // it: strictly (unknown keys refused by the yaml tags), with Validate's
-// errors naming the entry and its key. (The loader places a Validate error
-// at the line of the key only for paths of mapping keys; one below a list
-// entry, extra_balances[1].kind, is placed at the options: block.)
+// errors naming the entry and its key, at the key's own line.
 func TestConfigExtraBalances(t *testing.T) {
 	const head = `accounts:
   - name: arkesel-gh
@@ -60,10 +58,10 @@ func TestConfigExtraBalances(t *testing.T) {
 	}{
 		{"unknown key", "        - path: data.sms_balance\n          balance_path: x\n",
 			`exporter.yml:12: accounts[0].options.extra_balances[0].balance_path: unknown key "balance_path" (accepted: currency_path, kind, optional, path, unit)`},
-		{"not a list", "          path: data.sms_balance\n", "exporter.yml:11: accounts[0].options: cannot unmarshal"},
+		{"not a list", "          path: data.sms_balance\n", "exporter.yml:11: accounts[0].options.extra_balances: expected a list, got a mapping"},
 		{"no path", "        - unit: credits\n", "accounts[0].options.extra_balances[0].path: required"},
 		{"bad kind", "        - {path: data.sms_balance, unit: credits}\n        - {path: data.x, kind: bonus}\n",
-			`accounts[0].options.extra_balances[1].kind: expected balance or credit_limit, got "bonus"`},
+			`exporter.yml:12: accounts[0].options.extra_balances[1].kind: expected balance or credit_limit, got "bonus"`},
 		{"credits twice", "        - {path: data.sms_balance, unit: credits}\n        - {path: data.sms, unit: credits}\n",
 			"accounts[0].options.extra_balances[1].path: same series as extra_balances[0].path: both would be sms_balance in credits"},
 	} {

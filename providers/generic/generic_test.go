@@ -383,7 +383,7 @@ func TestBasicAuth(t *testing.T) {
 	client, err := providers.NewClient(&promconfig.HTTPClientConfig{
 		BasicAuth:       &promconfig.BasicAuth{Username: user, Password: promconfig.Secret(pass)},
 		FollowRedirects: true, EnableHTTP2: true,
-	}, "test")
+	}, "test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,25 @@
+package config
+
+import "testing"
+
+// TestRedactMessage checks the redaction itself: whole values get a
+// marker naming their variable, runs of 8 characters are cut, short
+// values are replaced only as whole words.
+func TestRedactMessage(t *testing.T) {
+	d := &decoder{}
+	d.addSecret("SUPERSECRETTOKEN1", "D7_TOKEN")
+	d.addSecret("xml", "FMT")
+	d.addSecret("abcd", "SHORT")
+	r := d.redactor()
+	for in, want := range map[string]string{
+		`got "SUPERSECRETTOKEN1"`:       `got "<value of ${D7_TOKEN}>"`,
+		`got "SUPERSECRETTOKEN"`:        `got "<secret>"`,
+		`expected json or xml`:          `expected json or xml`,
+		`got abcd, not abcde`:           `got <value of ${SHORT}>, not abcde`,
+		`parse "http://u:SUPERSECRETT"`: `parse "http://u:<secret>"`,
+	} {
+		if got := r(in); got != want {
+			t.Errorf("redact(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
