@@ -707,6 +707,9 @@ func (d *decoder) account(n *yaml.Node, path string, defs Defaults) (Account, bo
 	a.HTTPClientConfig = d.httpClientConfig(nodes.httpClient, join(path, "http_client_config"), spec, a.Name)
 	d.accountSecrets = nil
 	if len(d.errs) == before {
+		d.construct(n, nodes, path, spec, a)
+	}
+	if len(d.errs) == before {
 		for _, v := range append(expanded, providers.HTTPClientSecrets(a.HTTPClientConfig, "")...) {
 			if !slices.Contains(a.secrets, v) {
 				a.secrets = append(a.secrets, v)
@@ -805,6 +808,39 @@ func (d *decoder) options(account *yaml.Node, nodes accountNodes, path string, s
 		}
 	}
 	return opts
+}
+
+// construct builds the account's provider as the collector will (no
+// network call: a constructor only prepares its requests), so that what
+// only the whole account shows — an options check that depends on the
+// account's currency, say — is found at load, with the file and line, and
+// a configuration that loads also starts.
+func (d *decoder) construct(account *yaml.Node, nodes accountNodes, path string, spec providers.Spec, a Account) {
+	if spec.New == nil {
+		return
+	}
+	secrets := providers.NewRedactor(a.SecretValues()...)
+	_, err := spec.New(providers.Settings{
+		Name:        a.Name,
+		BaseURL:     a.BaseURL,
+		Currency:    a.Currency,
+		Credentials: a.CredentialValues(),
+		Options:     a.Options,
+		Redactor:    secrets,
+	})
+	if err == nil {
+		return
+	}
+	err = secrets.RedactError(err)
+	at := account
+	if nodes.options != nil && nodes.options.Kind == yaml.MappingNode {
+		at = nodes.options
+	}
+	if providers.FieldOf(err) != "" {
+		d.fieldError(at, join(path, "options"), err)
+		return
+	}
+	d.errorf(account, path, "%v", err)
 }
 
 // fieldError records an options validation error at the line of the field

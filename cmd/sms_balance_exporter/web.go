@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +60,8 @@ func checkTelemetryPath(p string) error {
 		return fmt.Errorf("%q does not start with /", p)
 	case strings.ContainsAny(p, " \t\r\n{}?#"):
 		return fmt.Errorf("%q holds a space, brace, ? or #", p)
+	case path.Clean(p) != p && path.Clean(p)+"/" != p:
+		return fmt.Errorf("%q is not a clean path (as %q, which clients are redirected to)", p, path.Clean(p))
 	case slices.Contains(reservedPaths, strings.TrimSuffix(p, "/")) || strings.HasPrefix(p, "/-/"):
 		return fmt.Errorf("%q is one of the exporter's own endpoints (%s)", p, strings.Join(reservedPaths, ", "))
 	}
@@ -72,7 +75,13 @@ func (s *server) handler() http.Handler {
 	if s.exporterMetrics {
 		metrics = promhttp.InstrumentMetricHandler(s.registry, metrics)
 	}
-	mux.Handle(s.telemetryPath, limit(s.scrapes, "--web.max-requests", metrics))
+	// Exactly the path: a pattern ending in / would also match every path
+	// below it (with "/", every path the exporter does not serve).
+	pattern := s.telemetryPath
+	if strings.HasSuffix(pattern, "/") {
+		pattern += "{$}"
+	}
+	mux.Handle(pattern, limit(s.scrapes, "--web.max-requests", metrics))
 	mux.Handle("/probe", limit(s.probes, "--web.max-probe-requests", probe))
 	mux.HandleFunc("/sd", s.serviceDiscovery)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {

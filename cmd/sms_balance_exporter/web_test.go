@@ -220,15 +220,37 @@ func TestProbesHaveTheirOwnLimit(t *testing.T) {
 // endpoint's place (it panicked on the duplicate route) or is not a path is
 // refused at start with exit code 2.
 func TestTelemetryPath(t *testing.T) {
-	for _, p := range []string{"/probe", "/sd", "/-/ready", "/-/healthy/", "/-/reload", "/-/anything", "metrics", "", "/a b", "/{x}", "GET /m"} {
+	for _, p := range []string{"/probe", "/sd", "/-/ready", "/-/healthy/", "/-/reload", "/-/anything", "metrics", "", "/a b", "/{x}", "GET /m", "//metrics", "/x/../metrics", "/./metrics", "/metrics//"} {
 		code, _, stderr := runBinary(t, "--demo", "--web.telemetry-path="+p)
 		if code != 2 || !strings.Contains(stderr, "--web.telemetry-path") || strings.Contains(stderr, "goroutine") {
 			t.Errorf("--web.telemetry-path=%q: exit %d, %s", p, code, stderr)
 		}
 	}
-	for _, p := range []string{"/metrics", "/", "/sms/metrics", "/probe2"} {
+	for _, p := range []string{"/metrics", "/", "/sms/metrics", "/probe2", "/metrics/"} {
 		if err := checkTelemetryPath(p); err != nil {
 			t.Errorf("checkTelemetryPath(%q) = %v", p, err)
+		}
+	}
+	// Served at exactly that path: with "/" or "/metrics/" every path below
+	// served the metrics (and refreshed every account).
+	for _, tc := range []struct {
+		path      string
+		ok, notOK []string
+	}{
+		{"/", []string{"/"}, []string{"/favicon.ico", "/metrics", "/robots.txt"}},
+		{"/metrics/", []string{"/metrics/"}, []string{"/metrics/anything", "/metrics/x/y"}},
+		{"/metrics", []string{"/metrics"}, []string{"/metrics/anything"}},
+	} {
+		x := startExporter(t, "--demo", "--web.telemetry-path="+tc.path)
+		for _, p := range tc.ok {
+			if code, body := x.get(p, nil); code != http.StatusOK || !strings.Contains(body, "sms_balance{") {
+				t.Errorf("--web.telemetry-path=%s: GET %s = %d, want the metrics", tc.path, p, code)
+			}
+		}
+		for _, p := range tc.notOK {
+			if code, body := x.get(p, nil); strings.Contains(body, "sms_balance{") {
+				t.Errorf("--web.telemetry-path=%s: GET %s = %d with the metrics", tc.path, p, code)
+			}
 		}
 	}
 }

@@ -73,3 +73,25 @@ func TestConfigExtraBalances(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigChecksTheWholeAccount: a clash that only the account's
+// currency: shows (two credit limits that would both take it) is found at
+// load, at the entry's line — --config.check passed it and the exporter then
+// failed to start, without a line.
+func TestConfigChecksTheWholeAccount(t *testing.T) {
+	_, err := parseConfig(`accounts:
+  - name: dup
+    provider: http
+    currency: EUR
+    options:
+      url: http://127.0.0.1:1/b
+      balance_path: data.main_balance
+      extra_balances:
+        - {path: data.credit, kind: credit_limit}
+        - {path: data.limit, kind: credit_limit}
+`)
+	want := "exporter.yml:10: accounts[0].options.extra_balances[1].path: same series as extra_balances[0].path"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Parse: %v, want an error containing %q", err, want)
+	}
+}
