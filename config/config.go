@@ -819,19 +819,17 @@ func (d *decoder) construct(account *yaml.Node, nodes accountNodes, path string,
 	if spec.New == nil {
 		return
 	}
-	secrets := providers.NewRedactor(a.SecretValues()...)
 	_, err := spec.New(providers.Settings{
 		Name:        a.Name,
 		BaseURL:     a.BaseURL,
 		Currency:    a.Currency,
 		Credentials: a.CredentialValues(),
 		Options:     a.Options,
-		Redactor:    secrets,
 	})
 	if err == nil {
 		return
 	}
-	err = secrets.RedactError(err)
+	err = providers.NewRedactor(a.SecretValues()...).RedactError(err)
 	at := account
 	if nodes.options != nil && nodes.options.Kind == yaml.MappingNode {
 		at = nodes.options
