@@ -192,6 +192,11 @@ func (s *clientCredentialsSource) Token() (*oauth2.Token, error) {
 	if err != nil {
 		return nil, tokenError(err, secret)
 	}
+	if n := len(tok.AccessToken) + len(tok.RefreshToken); n > MaxRuntimeSecretBytes {
+		// Not a token any API sends: a broken or hostile endpoint, whose
+		// token would be sent with every request and kept for redaction.
+		return nil, &Error{Reason: ReasonBadResponse, Msg: fmt.Sprintf("oauth2: the token endpoint issued a token of %d bytes, more than %d", n, MaxRuntimeSecretBytes)}
+	}
 	if s.tokens != nil {
 		s.tokens.AddSecret(tok.AccessToken)
 		s.tokens.AddSecret(tok.RefreshToken)

@@ -484,3 +484,34 @@ func TestOAuth2TokenRedacted(t *testing.T) {
 		t.Errorf("the issued token is not redacted: %q", got)
 	}
 }
+
+// TestOAuth2HugeTokenRefused: a token endpoint issuing a token of 1 MB (a
+// hostile or broken endpoint) gets bad_response; the token is neither sent
+// nor kept for redaction (adding it cost gigabytes: every run of every
+// form, rebuilt under the Redactor's lock at each fetch).
+func TestOAuth2HugeTokenRefused(t *testing.T) {
+	huge := strings.Repeat("A1b2C3d4", 1<<17) // 1 MiB
+	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":%q,"token_type":"bearer","expires_in":3600}`, huge[:len(huge)-100])
+	}))
+	defer tokenSrv.Close()
+	api := &recorder{}
+	apiSrv := httptest.NewServer(api)
+	defer apiSrv.Close()
+	secrets := providers.NewRedactor()
+	client, err := providers.NewClient(oauth2Config(tokenSrv.URL+"/token"), "test", secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = get(context.Background(), client, apiSrv.URL)
+	if providers.Classify(err) != providers.ReasonBadResponse || !strings.Contains(err.Error(), "more than") {
+		t.Fatalf("error %v (%s), want bad_response about the token's size", err, providers.Classify(err))
+	}
+	if n := len(api.requests()); n != 0 {
+		t.Errorf("the API got %d requests", n)
+	}
+	if got := secrets.Redact("A1b2C3d4A1b2C3d4"); got != "A1b2C3d4A1b2C3d4" {
+		t.Errorf("the refused token was kept for redaction: %q", got)
+	}
+}

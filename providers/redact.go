@@ -18,21 +18,44 @@ const minSecretRun = 8
 // Redactor holds an account's secrets (configured credentials and tokens
 // its provider obtains at run time) and redacts them from text in every
 // form they may take: whole, cut, quoted, JSON-escaped, URL-encoded and
-// base64-encoded (alone, or as the user:pass of HTTP Basic auth). Any run
-// of 8 or more characters of one of those forms is redacted. It is safe
-// for concurrent use.
+// base64-encoded (alone, or, for configured credentials, as the user:pass
+// of HTTP Basic auth). Any run of 8 or more characters of one of those
+// forms is redacted. It is safe for concurrent use.
 type Redactor struct {
+	fixed []string // the configured credentials
+	// The runs of the configured credentials' forms: built once by
+	// NewRedactor, then only read.
+	fixedRuns secretRuns
+
 	mu      sync.RWMutex
-	fixed   []string // the configured credentials
-	runtime []string // the latest secrets obtained at run time, at most maxRuntimeSecrets
-	grams   []uint64 // every minSecretRun-long run of every form, packed, sorted, unique
-	short   []string // forms shorter than minSecretRun, replaced whole
+	runtime []runtimeSecret // the latest secrets obtained at run time, at most maxRuntimeSecrets
+}
+
+// secretRuns are the runs to redact of some secrets' forms.
+type secretRuns struct {
+	grams []uint64 // every minSecretRun-long run of every form, packed, sorted, unique
+	short []string // forms shorter than minSecretRun (and of 4 or more bytes), replaced whole
+}
+
+// runtimeSecret is a secret obtained at run time with its runs, computed
+// once when it is added.
+type runtimeSecret struct {
+	value string
+	runs  secretRuns
 }
 
 // maxRuntimeSecrets bounds the run-time secrets (access tokens) remembered:
 // a token renewed every hour for months must not grow the Redactor without
 // end; an expired token is no longer a secret worth the memory.
 const maxRuntimeSecrets = 8
+
+// MaxRuntimeSecretBytes bounds the part of a run-time secret whose runs
+// are redacted: an access token of a megabyte (a hostile or broken token
+// endpoint) would otherwise cost ten million runs per token. Longer tokens
+// are refused where they are obtained (the OAuth2 token source); a longer
+// one added anyway has the runs of its first MaxRuntimeSecretBytes bytes
+// redacted.
+const MaxRuntimeSecretBytes = 16 << 10
 
 // pack packs the first 8 bytes of s (minSecretRun) into a uint64.
 func pack(s string) uint64 {
@@ -49,52 +72,84 @@ func NewRedactor(secrets ...string) *Redactor {
 			s.fixed = append(s.fixed, v)
 		}
 	}
-	s.rebuild()
-	return s
-}
-
-// AddSecret adds v, a secret obtained at run time.
-func (s *Redactor) AddSecret(v string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v == "" || slices.Contains(s.fixed, v) || slices.Contains(s.runtime, v) {
-		return
-	}
-	s.runtime = append(s.runtime, v)
-	if len(s.runtime) > maxRuntimeSecrets {
-		s.runtime = slices.Delete(s.runtime, 0, 1)
-	}
-	s.rebuild()
-}
-
-// rebuild computes the runs to redact from the secrets held.
-func (s *Redactor) rebuild() {
-	secrets := append(slices.Clone(s.fixed), s.runtime...)
-	var grams []uint64
-	var short []string
-	for i, v := range secrets {
-		forms := encodings(v)
-		for _, other := range secrets[:i+1] {
+	var forms []string
+	for i, v := range s.fixed {
+		forms = append(forms, encodings(v)...)
+		for _, other := range s.fixed[:i+1] {
 			// HTTP Basic auth sends base64("user:pass").
 			forms = append(forms, base64.StdEncoding.EncodeToString([]byte(other+":"+v)),
 				base64.StdEncoding.EncodeToString([]byte(v+":"+other)))
 		}
-		for _, f := range forms {
-			if len(f) < minSecretRun {
-				if len(f) >= 4 {
-					short = append(short, f)
-				}
-				continue
-			}
-			for i := 0; i+minSecretRun <= len(f); i++ {
-				grams = append(grams, pack(f[i:]))
-			}
+	}
+	s.fixedRuns = runsOf(forms)
+	return s
+}
+
+// AddSecret adds v, a secret obtained at run time. Its runs are computed
+// before the Redactor is locked, so redaction never waits for them.
+func (s *Redactor) AddSecret(v string) {
+	if v == "" || s.holds(v) {
+		return
+	}
+	if len(v) > MaxRuntimeSecretBytes {
+		v = v[:MaxRuntimeSecretBytes]
+	}
+	added := runtimeSecret{value: v, runs: runsOf(encodings(v))}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.runtime {
+		if r.value == v {
+			return
 		}
 	}
-	slices.Sort(grams)
-	s.grams = slices.Clone(slices.Compact(grams))
-	sort.Slice(short, func(i, j int) bool { return len(short[i]) > len(short[j]) })
-	s.short = short
+	// Copy on write: Redact reads a snapshot of the slice without the lock.
+	next := make([]runtimeSecret, 0, len(s.runtime)+1)
+	next = append(append(next, s.runtime...), added)
+	if len(next) > maxRuntimeSecrets {
+		next = next[1:]
+	}
+	s.runtime = next
+}
+
+// holds says whether v is already one of the secrets.
+func (s *Redactor) holds(v string) bool {
+	if slices.Contains(s.fixed, v) {
+		return true
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range s.runtime {
+		if r.value == v || len(v) > MaxRuntimeSecretBytes && r.value == v[:MaxRuntimeSecretBytes] {
+			return true
+		}
+	}
+	return false
+}
+
+// runsOf computes the runs to redact of forms.
+func runsOf(forms []string) secretRuns {
+	var r secretRuns
+	for _, f := range forms {
+		if len(f) < minSecretRun {
+			if len(f) >= 4 {
+				r.short = append(r.short, f)
+			}
+			continue
+		}
+		for i := 0; i+minSecretRun <= len(f); i++ {
+			r.grams = append(r.grams, pack(f[i:]))
+		}
+	}
+	slices.Sort(r.grams)
+	r.grams = slices.Clip(slices.Compact(r.grams))
+	sort.Slice(r.short, func(i, j int) bool { return len(r.short[i]) > len(r.short[j]) })
+	return r
+}
+
+// has says whether the run packed as g is one to redact.
+func (r *secretRuns) has(g uint64) bool {
+	_, ok := slices.BinarySearch(r.grams, g)
+	return ok
 }
 
 // encodings returns v as it may appear in a message.
@@ -129,12 +184,18 @@ func (s *Redactor) Redact(text string) string {
 		return text
 	}
 	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if len(s.grams) > 0 && len(text) >= minSecretRun {
+	runtime := s.runtime // replaced, never changed in place, by AddSecret
+	s.mu.RUnlock()
+	if len(text) >= minSecretRun && (len(s.fixedRuns.grams) > 0 || len(runtime) > 0) {
 		marked := make([]bool, len(text))
 		hit := false
 		for i := 0; i+minSecretRun <= len(text); i++ {
-			if _, ok := slices.BinarySearch(s.grams, pack(text[i:])); ok {
+			g := pack(text[i:])
+			found := s.fixedRuns.has(g)
+			for k := 0; !found && k < len(runtime); k++ {
+				found = runtime[k].runs.has(g)
+			}
+			if found {
 				for k := i; k < i+minSecretRun; k++ {
 					marked[k] = true
 				}
@@ -157,8 +218,13 @@ func (s *Redactor) Redact(text string) string {
 			text = b.String()
 		}
 	}
-	for _, f := range s.short {
+	for _, f := range s.fixedRuns.short {
 		text = strings.ReplaceAll(text, f, "<secret>")
+	}
+	for _, r := range runtime {
+		for _, f := range r.runs.short {
+			text = strings.ReplaceAll(text, f, "<secret>")
+		}
 	}
 	return strings.ToValidUTF8(text, "")
 }

@@ -82,3 +82,31 @@ func TestRuntimeSecretsAreBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeRuntimeSecretIsBounded: a run-time secret of 1 MiB costs the
+// runs of its first MaxRuntimeSecretBytes only (it cost ten million runs,
+// more with the Basic pairs of every other secret, rebuilt under the lock
+// at each token), and those are redacted.
+func TestLargeRuntimeSecretIsBounded(t *testing.T) {
+	r := NewRedactor("configured-credential-0042")
+	var b strings.Builder
+	for i := 0; b.Len() < 1<<20; i++ {
+		fmt.Fprintf(&b, "%08x", i*2654435761)
+	}
+	huge := b.String()
+	r.AddSecret(huge)
+	runs := 0
+	for _, s := range r.runtime {
+		runs += len(s.runs.grams)
+	}
+	if limit := 12 * MaxRuntimeSecretBytes; runs == 0 || runs > limit {
+		t.Errorf("%d runs kept for a 1 MiB secret, want at most %d", runs, limit)
+	}
+	if got := r.Redact("token " + huge[100:140]); strings.Contains(got, huge[100:108]) {
+		t.Errorf("the start of the large secret is not redacted: %q", got)
+	}
+	r.AddSecret(huge) // the same secret again: nothing added
+	if len(r.runtime) != 1 {
+		t.Errorf("%d run-time secrets after adding the same one twice", len(r.runtime))
+	}
+}
