@@ -92,7 +92,7 @@ type Account struct {
 
 	// secrets are the account's other secrets, read at load: those of
 	// http_client_config (see providers.HTTPClientSecrets) and the values
-	// of ${VAR} expanded under options: and http_client_config:.
+	// of ${VAR} expanded anywhere in the account but its name.
 	secrets []string
 }
 
@@ -126,7 +126,8 @@ func (a Account) CredentialValues() map[string]string {
 // password, authorization credentials, bearer token, oauth2 client secret,
 // http_headers secrets, proxy passwords, inline or as the content of their
 // files when the configuration was loaded), and the values of ${VAR}
-// expanded under options: and http_client_config:.
+// expanded anywhere in the account (base_url, options:,
+// http_client_config:, …) but its name, which is a label shown by design.
 func (a Account) SecretValues() []string {
 	out := make([]string, 0, len(a.Credentials)+len(a.secrets))
 	for _, k := range sortedKeys(a.Credentials) {
@@ -322,13 +323,15 @@ type decoder struct {
 	// so far, redacted from every message.
 	secrets []namedSecret
 	// accountSecrets, when not nil, collects the ${VAR} values expanded in
-	// the account's options: and http_client_config:.
+	// the account being read (but for its name).
 	accountSecrets *[]string
 	// aliasBudget is how many more nodes aliases may add to the file;
 	// blockAliases how many they added to the block being expanded, and
 	// blockTooBig whether that block went over maxBlockAliasNodes.
 	aliasBudget, blockAliases int
 	blockTooBig               bool
+	// budgetSpent says that chargeAliases found aliasBudget exhausted.
+	budgetSpent bool
 	// readTLS reads the TLS files of http_client_config; realFiles says
 	// that the files are those of the file system (Options.ReadFile unset).
 	readTLS   func(string) ([]byte, error)
@@ -609,7 +612,11 @@ func (d *decoder) config(doc *yaml.Node) *Config {
 	}
 	names := map[string]int{}
 	for i, n := range accountsNode.Content {
-		a, ok := d.account(resolve(n), fmt.Sprintf("accounts[%d]", i), cfg.Defaults)
+		path := fmt.Sprintf("accounts[%d]", i)
+		if !d.chargeAliases(n, path) {
+			continue
+		}
+		a, ok := d.account(resolve(n), path, cfg.Defaults)
 		if !ok {
 			continue
 		}
@@ -636,9 +643,16 @@ func (d *decoder) account(n *yaml.Node, path string, defs Defaults) (Account, bo
 	a := Account{Line: n.Line}
 	var r rawDefaults
 	var nodes accountNodes
+	// Every ${VAR} value of the account is its secret (base_url's path may
+	// hold a key), but for its name, a label shown everywhere by design.
+	var expanded []string
+	d.accountSecrets = &expanded
+	defer func() { d.accountSecrets = nil }()
 	fields := d.durations(&r)
 	fields["name"] = func(v *yaml.Node, key string) {
+		d.accountSecrets = nil
 		d.str(&a.Name)(v, key)
+		d.accountSecrets = &expanded
 		if msg := checkLabelValue(a.Name); msg != "" {
 			d.errorf(v, key, "%s", msg)
 		}
@@ -701,11 +715,8 @@ func (d *decoder) account(n *yaml.Node, path string, defs Defaults) (Account, bo
 		a.BaseURL = spec.DefaultBaseURL
 	}
 	a.Credentials = d.credentials(n, nodes.credentials, join(path, "credentials"), spec)
-	var expanded []string
-	d.accountSecrets = &expanded
 	a.Options = d.options(n, nodes, path, spec, a.Credentials)
 	a.HTTPClientConfig = d.httpClientConfig(nodes.httpClient, join(path, "http_client_config"), spec, a.Name)
-	d.accountSecrets = nil
 	if len(d.errs) == before {
 		d.construct(n, nodes, path, spec, a)
 	}
@@ -1052,6 +1063,11 @@ func findKey(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
+// maxTypeErrors bounds the problems (unknown or duplicate keys, values of
+// the wrong type) reported for one options: or http_client_config: block;
+// the rest are counted in one more line.
+const maxTypeErrors = 10
+
 var yamlErrLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 var yamlErrValue = regexp.MustCompile("`[^`]*`")
 
@@ -1066,14 +1082,23 @@ func (d *decoder) decodeStrict(n *yaml.Node, path string, out any) bool {
 		return false
 	}
 	d.knownFields(n, path, reflect.TypeOf(out))
+	if more := len(d.errs) - before - maxTypeErrors; more > 0 {
+		d.errs = d.errs[:before+maxTypeErrors]
+		d.errorf(n, path, "… and %d more problems", more)
+	}
 	if len(d.errs) > before {
 		return false
 	}
 	if err := n.Decode(out); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
-			for _, e := range te.Errors {
-				d.typeError(n, path, reflect.TypeOf(out), e)
+			byLine := indexTyped(n, path, reflect.TypeOf(out))
+			for i, e := range te.Errors {
+				if i == maxTypeErrors {
+					d.errorf(n, path, "… and %d more values of the wrong type", len(te.Errors)-maxTypeErrors)
+					break
+				}
+				d.typeError(byLine, n, path, e)
 			}
 			return false
 		}
@@ -1086,11 +1111,32 @@ func (d *decoder) decodeStrict(n *yaml.Node, path string, out any) bool {
 // yamlTypeErr is yaml.v3's message for a value of the wrong type.
 var yamlTypeErr = regexp.MustCompile("^cannot unmarshal (!!\\w+)(?: `[^`]*`)? into (.+)$")
 
+// typedNode is a value node of a block with its key path and the Go type
+// it decodes into (nil when unknown).
+type typedNode struct {
+	node *yaml.Node
+	path string
+	typ  reflect.Type
+}
+
+// indexTyped returns the value nodes below the block n (decoded into t),
+// n excluded, by line, in walkTyped's order: built once per block so that
+// placing each of its type errors does not walk the block again.
+func indexTyped(n *yaml.Node, path string, t reflect.Type) map[int][]typedNode {
+	byLine := map[int][]typedNode{}
+	walkTyped(n, path, t, func(v *yaml.Node, p string, vt reflect.Type) {
+		if v != n {
+			byLine[v.Line] = append(byLine[v.Line], typedNode{v, p, vt})
+		}
+	})
+	return byLine
+}
+
 // typeError records one of yaml.v3's type errors ("line N: cannot
-// unmarshal !!seq into string") about the block n (decoded into t) at the
-// key of the value it concerns, in the loader's words: "expected a string,
-// got a list".
-func (d *decoder) typeError(n *yaml.Node, path string, t reflect.Type, e string) {
+// unmarshal !!seq into string") about the block n, whose value nodes not
+// yet blamed for an error are byLine (see indexTyped), at the key of the
+// value it concerns, in the loader's words: "expected a string, got a list".
+func (d *decoder) typeError(byLine map[int][]typedNode, n *yaml.Node, path string, e string) {
 	line, msg := n.Line, e
 	if m := yamlErrLine.FindStringSubmatch(e); m != nil {
 		line, _ = strconv.Atoi(m[1])
@@ -1100,22 +1146,24 @@ func (d *decoder) typeError(n *yaml.Node, path string, t reflect.Type, e string)
 	var found *yaml.Node
 	var foundPath string
 	var foundType reflect.Type
-	score := -1
-	walkTyped(n, path, t, func(v *yaml.Node, p string, vt reflect.Type) {
-		if v.Line != line || v == n {
-			return
-		}
+	score, at := -1, 0
+	for i, c := range byLine[line] {
 		s := 0
-		if m != nil && v.Tag == m[1] {
+		if m != nil && c.node.Tag == m[1] {
 			s += 2
 		}
-		if m != nil && vt != nil && vt.String() == m[2] {
+		if m != nil && c.typ != nil && c.typ.String() == m[2] {
 			s++
 		}
 		if s > score {
-			found, foundPath, foundType, score = v, p, vt, s
+			found, foundPath, foundType, score, at = c.node, c.path, c.typ, s, i
 		}
-	})
+	}
+	if found != nil {
+		// Each value has one error: the next one on the line is another's
+		// (a flow list puts many values of the wrong type on one line).
+		byLine[line] = slices.Delete(byLine[line], at, at+1)
+	}
 	if found == nil {
 		d.errs = append(d.errs, &Error{File: d.file, Line: line, Key: path, Msg: yamlErrValue.ReplaceAllString(msg, "a value")})
 		return
@@ -1222,15 +1270,8 @@ func (d *decoder) expandTree(n *yaml.Node, path string, alias *yaml.Node, aliasP
 		alias, aliasPath = n, path
 	}
 	n = resolve(n)
-	if alias != nil {
-		d.blockAliases++
-		d.aliasBudget--
-		if d.blockAliases > maxBlockAliasNodes || d.aliasBudget < 0 {
-			d.blockTooBig = true
-			d.errorf(alias, aliasPath, "too many nodes through YAML aliases (at most %d in one block, and no more than the file's own nodes in all); write the values out",
-				maxBlockAliasNodes)
-			return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line}
-		}
+	if alias != nil && !d.countAliased(alias, aliasPath) {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line}
 	}
 	c := *n
 	switch n.Kind {
@@ -1249,6 +1290,10 @@ func (d *decoder) expandTree(n *yaml.Node, path string, alias *yaml.Node, aliasP
 			childPath := fmt.Sprintf("%s[%d]", path, i)
 			if n.Kind == yaml.MappingNode {
 				if i%2 == 0 {
+					// A key is not expanded, but it is a node the alias adds.
+					if alias != nil && !d.countAliased(alias, aliasPath) {
+						return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line}
+					}
 					c.Content[i] = child
 					continue
 				}
@@ -1260,23 +1305,124 @@ func (d *decoder) expandTree(n *yaml.Node, path string, alias *yaml.Node, aliasP
 	return &c
 }
 
+// countAliased counts one node reached through alias, at aliasPath,
+// against maxBlockAliasNodes and the file's aliasBudget, and records an
+// error at the alias when either is exceeded.
+func (d *decoder) countAliased(alias *yaml.Node, aliasPath string) bool {
+	d.blockAliases++
+	d.aliasBudget--
+	if d.blockAliases > maxBlockAliasNodes || d.aliasBudget < 0 {
+		d.blockTooBig = true
+		d.errorf(alias, aliasPath, "too many nodes through YAML aliases (at most %d in one block, and no more than the file's own nodes in all); write the values out",
+			maxBlockAliasNodes)
+		return false
+	}
+	return true
+}
+
+// chargeAliases counts against the file's aliasBudget the nodes, keys
+// included, that aliases add to the account n at path, but for those
+// inside its options: and http_client_config: blocks when these are
+// written out (expandTree counts them as it copies the block; it does not
+// see that the block itself is an alias), and says whether the budget
+// holds. The first time it does not, an error is recorded at the alias;
+// the accounts after that one are refused without more errors.
+func (d *decoder) chargeAliases(n *yaml.Node, path string) bool {
+	if n.Kind != yaml.MappingNode {
+		return d.walkAliases(n, path, nil)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.ScalarNode && (k.Value == "options" || k.Value == "http_client_config") && v.Kind != yaml.AliasNode {
+			continue // expandTree counts the aliases inside
+		}
+		if !d.walkAliases(k, path, nil) || !d.walkAliases(v, join(path, k.Value), nil) {
+			return false
+		}
+	}
+	return true
+}
+
+// walkAliases charges the nodes below n (at path) that are reached through
+// an alias (alias, when n is itself below one) for chargeAliases.
+func (d *decoder) walkAliases(n *yaml.Node, path string, alias *yaml.Node) bool {
+	if n == nil {
+		return true
+	}
+	if n.Kind == yaml.AliasNode && alias == nil {
+		alias = n
+	}
+	if alias != nil {
+		if d.aliasBudget--; d.aliasBudget < 0 {
+			if !d.budgetSpent {
+				d.budgetSpent = true
+				d.errorf(alias, path, "too many nodes through YAML aliases (no more than the file's own nodes in all, or %d); write the values out", maxAliasNodes)
+			}
+			return false
+		}
+	}
+	n = resolve(n)
+	if n == nil {
+		return true
+	}
+	for i, c := range n.Content {
+		p := path // below an alias, the alias's own path
+		if alias == nil {
+			switch {
+			case n.Kind == yaml.SequenceNode:
+				p = fmt.Sprintf("%s[%d]", path, i)
+			case n.Kind == yaml.MappingNode && i%2 == 1:
+				p = join(path, n.Content[i-1].Value)
+			}
+		}
+		if !d.walkAliases(c, p, alias) {
+			return false
+		}
+	}
+	return true
+}
+
 // knownFields checks that every key of mapping n names a field of t (by
 // its yaml tag, inline structs included; any key where t has an inline
 // map, whose values are checked against the map's element type),
-// recursively, and that no key is given twice.
+// recursively, that no key of a mapping is given twice and that no
+// mapping has more than maxMappingKeys keys.
 func (d *decoder) knownFields(n *yaml.Node, path string, t reflect.Type) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	if n.Kind == yaml.MappingNode && len(n.Content) > 2*maxMappingKeys {
+		k := n.Content[2*maxMappingKeys]
+		d.errorf(k, join(path, k.Value), "too many keys in one mapping (at most %d)", maxMappingKeys)
+		return
+	}
 	switch {
-	case n.Kind == yaml.SequenceNode && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
+	case n.Kind == yaml.SequenceNode && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Interface):
+		et := t
+		if t.Kind() != reflect.Interface {
+			et = t.Elem()
+		}
 		for i, c := range n.Content {
-			d.knownFields(c, fmt.Sprintf("%s[%d]", path, i), t.Elem())
+			d.knownFields(c, fmt.Sprintf("%s[%d]", path, i), et)
 		}
 		return
-	case n.Kind == yaml.MappingNode && t.Kind() == reflect.Map:
+	case n.Kind == yaml.MappingNode && (t.Kind() == reflect.Map || t.Kind() == reflect.Interface):
+		// Duplicate keys are refused here: yaml.v3 would record an error
+		// for every pair of equal keys.
+		et := t
+		if t.Kind() == reflect.Map {
+			et = t.Elem()
+		}
+		seen := map[string]int{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			d.knownFields(n.Content[i+1], join(path, n.Content[i].Value), t.Elem())
+			k := n.Content[i]
+			key := join(path, k.Value)
+			if first, dup := seen[k.Value]; dup {
+				d.errorf(k, key, "duplicate key (first on line %d)", first)
+				continue
+			}
+			seen[k.Value] = k.Line
+			d.knownFields(n.Content[i+1], key, et)
 		}
 		return
 	case n.Kind != yaml.MappingNode || t.Kind() != reflect.Struct:
@@ -1342,6 +1488,13 @@ func collectFields(t reflect.Type, out map[string]reflect.Type) (inlineMap refle
 	return inlineMap
 }
 
+// maxMappingKeys bounds the keys of one mapping in options: and
+// http_client_config: (yaml.v3 compares each key with every other).
+const maxMappingKeys = 1000
+
+// maxCredentials bounds the credentials of one account.
+const maxCredentials = 64
+
 // credentialName is what a credential key may be (the http provider's
 // templates refer to them as .Credentials.NAME).
 var credentialName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -1370,6 +1523,11 @@ func (d *decoder) credentials(account, n *yaml.Node, path string, spec providers
 	}
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, path, "expected a mapping, got %s", kindName(n))
+		return nil
+	}
+	if len(n.Content) > 2*maxCredentials {
+		k := n.Content[2*maxCredentials]
+		d.errorf(k, join(path, k.Value), "too many credentials: an account takes at most %d", maxCredentials)
 		return nil
 	}
 	before := len(d.errs)
@@ -1483,8 +1641,8 @@ type namedSecret struct{ value, name string }
 const minRedactedBytes = 4
 
 // addSecret records v, the value of ${name} (or a URL password when name
-// is ""), to be redacted from every message, and, while an account's
-// options or http_client_config are read, as a secret of the account.
+// is ""), to be redacted from every message, and, while an account is
+// read (but for its name), as a secret of the account.
 func (d *decoder) addSecret(v, name string) {
 	if len(v) < minRedactedBytes {
 		return
@@ -1524,60 +1682,40 @@ func (d *decoder) addURLSecrets(s string) {
 }
 
 // redactor returns a function that removes the recorded secrets from a
-// message: a whole value becomes <value of ${NAME}> (or <redacted>), and
-// then any run of 8 characters of one in any encoding <secret> (see
-// providers.Redactor). Values shorter than 8 characters are replaced only
-// where they stand as a whole word, so that the message stays readable.
+// message: a value of 4 bytes or more (minRedactedBytes), as written or
+// upper- or lower-cased (as a validator may have normalised it), becomes
+// <value of ${NAME}> (or <redacted>) wherever it stands, even inside a
+// longer word, and then any run of 8 characters of one of those forms, in
+// any encoding, <secret> (see providers.Redactor).
 func (d *decoder) redactor() func(string) string {
 	if len(d.secrets) == 0 {
 		return func(s string) string { return s }
 	}
-	sorted := slices.Clone(d.secrets)
-	sort.SliceStable(sorted, func(i, j int) bool { return len(sorted[i].value) > len(sorted[j].value) })
-	var long []string
-	for _, s := range sorted {
+	var forms []namedSecret
+	seen := map[string]bool{}
+	for _, s := range d.secrets {
+		for _, v := range []string{s.value, strings.ToUpper(s.value), strings.ToLower(s.value)} {
+			if len(v) >= minRedactedBytes && !seen[v] {
+				seen[v] = true
+				forms = append(forms, namedSecret{value: v, name: s.name})
+			}
+		}
+	}
+	// Longest first: where two forms start at one place, the longer wins.
+	sort.SliceStable(forms, func(i, j int) bool { return len(forms[i].value) > len(forms[j].value) })
+	var long, oldNew []string
+	for _, s := range forms {
 		if len(s.value) >= 8 {
 			long = append(long, s.value)
 		}
+		marker := "<redacted>"
+		if s.name != "" {
+			marker = "<value of ${" + s.name + "}>"
+		}
+		oldNew = append(oldNew, s.value, marker)
 	}
+	// One pass, so that a marker is never rewritten by a later value.
+	whole := strings.NewReplacer(oldNew...)
 	red := providers.NewRedactor(long...)
-	return func(msg string) string {
-		for _, s := range sorted {
-			marker := "<redacted>"
-			if s.name != "" {
-				marker = "<value of ${" + s.name + "}>"
-			}
-			if len(s.value) >= 8 {
-				msg = strings.ReplaceAll(msg, s.value, marker)
-			} else {
-				msg = replaceWord(msg, s.value, marker)
-			}
-		}
-		return red.Redact(msg)
-	}
+	return func(msg string) string { return red.Redact(whole.Replace(msg)) }
 }
-
-// replaceWord replaces old in s with new where old is not part of a longer
-// word (a letter, digit or _ on either side).
-func replaceWord(s, old, new string) string {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, old)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String()
-		}
-		end := i + len(old)
-		before, _ := utf8.DecodeLastRuneInString(s[:i])
-		after, _ := utf8.DecodeRuneInString(s[end:])
-		b.WriteString(s[:i])
-		if i > 0 && isWordRune(before) || end < len(s) && isWordRune(after) {
-			b.WriteString(old)
-		} else {
-			b.WriteString(new)
-		}
-		s = s[end:]
-	}
-}
-
-func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }

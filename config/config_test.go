@@ -173,7 +173,8 @@ func TestGoodFull(t *testing.T) {
 		Accounts: []Account{
 			{Name: "chile", Provider: "rtisms", BaseURL: "https://www.rti-sms.com", Currency: "CLP",
 				Timeout: 7 * time.Second, CacheTTL: 2 * time.Minute, MaxStale: 0, Line: 6,
-				Credentials: map[string]Secret{"client_id": "env-client-id", "client_secret": "pre-${literal}-env-secret"}},
+				Credentials: map[string]Secret{"client_id": "env-client-id", "client_secret": "pre-${literal}-env-secret"},
+				secrets:     []string{"env-client-id", "env-secret"}},
 			{Name: "marketing", Provider: "d7networks", BaseURL: "https://eu.proxy.example/d7/", Currency: "EUR",
 				Timeout: 3 * time.Second, CacheTTL: 24 * time.Hour, MaxStale: 30 * time.Minute, LowBalanceThreshold: ptr(12.5), MaxConcurrency: 4, Line: 12,
 				Credentials: map[string]Secret{"token": "file-secret-value"}},

@@ -2,6 +2,7 @@ package generic
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -498,6 +499,18 @@ func TestValidate(t *testing.T) {
 		{"printf star", func(o *Options) { o.URL = `https://x/{{ printf "%*d" 999999 1 }}` }, "url"},
 		{"put", func(o *Options) { o.Method = "PUT" }, "method"},
 		{"header name", func(o *Options) { o.Headers = map[string]string{"Bad Name": "x"} }, "headers.Bad Name"},
+		{"too many headers", func(o *Options) {
+			o.Headers = map[string]string{}
+			for i := range maxHeaders + 1 {
+				o.Headers[fmt.Sprintf("X-H%d", i)] = "v"
+			}
+		}, "headers"},
+		{"most headers", func(o *Options) {
+			o.Headers = map[string]string{}
+			for i := range maxHeaders {
+				o.Headers[fmt.Sprintf("X-H%d", i)] = "v"
+			}
+		}, ""},
 		{"header template", func(o *Options) { o.Headers = map[string]string{"X-Key": "{{ .Credentials.k"} }, "headers.X-Key"},
 		{"header newline", func(o *Options) { o.Headers = map[string]string{"X-Key": "a\nb"} }, "headers.X-Key"},
 		{"host header", func(o *Options) { o.Headers = map[string]string{"host": "x"} }, "headers.host"},

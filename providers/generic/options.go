@@ -24,6 +24,9 @@ const (
 // paths of extra_balances.
 const maxPathBytes = 1024
 
+// maxHeaders bounds the headers of one request.
+const maxHeaders = 64
+
 // Options are the `options:` of an http account. Every template (url,
 // headers, body) is a Go text/template that sees only .Credentials, a map
 // of the account's credentials by name: {{ .Credentials.api_key }}. Use
@@ -36,7 +39,7 @@ type Options struct {
 	URL string `yaml:"url"`
 	// Method is GET (default) or POST.
 	Method string `yaml:"method"`
-	// Headers are sent with the request (values are templates). Without an
+	// Headers are sent with the request (values are templates; at most 64). Without an
 	// Accept header the format's media type is asked for; without a
 	// Content-Type a body that starts with { or [ is sent as
 	// application/json, any other as application/x-www-form-urlencoded.
@@ -178,6 +181,9 @@ func (o *Options) compile() (*request, error) {
 	}
 
 	// headers
+	if len(o.Headers) > maxHeaders {
+		return nil, providers.FieldErrorf("headers", fmt.Errorf("at most %d headers, got %d", maxHeaders, len(o.Headers)))
+	}
 	keys := make([]string, 0, len(o.Headers))
 	for k := range o.Headers {
 		keys = append(keys, k)
