@@ -141,7 +141,7 @@ func runsOf(forms []string) secretRuns {
 		}
 	}
 	slices.Sort(r.grams)
-	r.grams = slices.Clip(slices.Compact(r.grams))
+	r.grams = slices.Clone(slices.Compact(r.grams)) // exactly sized: the appended runs held duplicates
 	sort.Slice(r.short, func(i, j int) bool { return len(r.short[i]) > len(r.short[j]) })
 	return r
 }
