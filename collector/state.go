@@ -2,10 +2,8 @@ package collector
 
 import (
 	"math"
-	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -142,10 +140,7 @@ func (a *accountState) record(bal []providers.Balance, err error, dur time.Durat
 		return
 	}
 	reason := providers.Classify(err)
-	// Redacted whole, then made one line (an error is shown in a table
-	// cell, a log field, a page cell) and cut: a cut secret would no longer
-	// be recognised.
-	msg := providers.CutMessage(oneLine(a.secrets.Redact(err.Error())))
+	msg := a.secrets.RedactMessage(err.Error())
 	if i := reasonIndex(reason); i >= 0 {
 		a.failures[i]++
 	}
@@ -245,15 +240,4 @@ func (a *accountState) status() Status {
 	}
 	s.Balances = a.good
 	return s
-}
-
-// oneLine replaces the control characters of s (newlines, tabs, escapes)
-// with spaces.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
 }

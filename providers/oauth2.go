@@ -219,7 +219,7 @@ func tokenError(err error, secret string) error {
 		if errors.As(err, &ue) { // its URL may be a redirect's Location
 			inner = ue.Err
 		}
-		return &Error{Reason: Classify(err), Msg: msg, Err: &tokenFetchError{text: CutMessage(oneLine(red.Redact(inner.Error()))), err: err}}
+		return &Error{Reason: Classify(err), Msg: msg, Err: &tokenFetchError{text: red.RedactMessage(inner.Error()), err: err}}
 	}
 	clean := &oauth2.RetrieveError{
 		ErrorCode:        Bound(red.Redact(re.ErrorCode)),
@@ -252,11 +252,6 @@ func tokenError(err error, secret string) error {
 	}
 	e.Err = &tokenFetchError{text: CutMessage(text.String()), err: clean}
 	return e
-}
-
-// oneLine replaces the line breaks of s with spaces.
-func oneLine(s string) string {
-	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)
 }
 
 // tokenFetchError is a token fetch's error with a safe text; errors.As

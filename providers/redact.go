@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // minSecretRun is the shortest run of a secret's characters that is
@@ -227,6 +228,20 @@ func (s *Redactor) Redact(text string) string {
 		}
 	}
 	return strings.ToValidUTF8(text, "")
+}
+
+// RedactMessage returns text fit to show as an error: redacted (whole,
+// before anything is cut: a cut secret would no longer be recognised), on
+// one line (control characters become spaces: it goes into a table cell,
+// a log field, a page cell) and cut to MaxErrorBytes. A nil Redactor only
+// makes it one line and cuts it.
+func (s *Redactor) RedactMessage(text string) string {
+	return CutMessage(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s.Redact(text)))
 }
 
 // RedactError returns err with its text redacted, as an *Error of the same
