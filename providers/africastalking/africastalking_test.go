@@ -245,10 +245,7 @@ func FuzzParse(f *testing.F) {
 		// What Call.Balances does with the answer: parse, then redact.
 		got, err := c.Parse(resp, c.Settings)
 		err = c.Settings.RedactError(err)
-		pt.CheckOutcome(t, got, err)
-		if err == nil && (status < 200 || status > 299) {
-			t.Fatalf("HTTP %d parsed as a success: %+v", status, got)
-		}
+		pt.CheckParsed(t, status, got, err)
 		for k, v := range creds {
 			if run, ok := pt.Leak(fmt.Sprint(err), v); ok {
 				t.Fatalf("error %q shows %q of credential %s", err, run, k)

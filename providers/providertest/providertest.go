@@ -227,6 +227,16 @@ func CheckFake(t *testing.T, spec providers.Spec, opts providers.Options) {
 	})
 }
 
+// CheckParsed is CheckOutcome for the parsing of an answer with HTTP
+// status: a status outside 2xx is never a success.
+func CheckParsed(t *testing.T, status int, got []providers.Balance, err error) {
+	t.Helper()
+	CheckOutcome(t, got, err)
+	if err == nil && (status < 200 || status > 299) {
+		t.Fatalf("HTTP %d parsed as a success: %+v", status, got)
+	}
+}
+
 // CheckOutcome asserts what any outcome of a provider's parsing must
 // satisfy, for fuzz targets: an error is a *providers.Error with a reason
 // that parsing can give; a success has at least one amount, the main
