@@ -348,20 +348,27 @@ func TestLogsTransitionsAndRedacts(t *testing.T) {
 	}
 }
 
-// TestLongErrorIsCut: an error of any length from a provider is kept and
-// logged cut to providers.MaxErrorBytes, after redaction, so a secret at the
-// cut is still redacted.
-func TestLongErrorIsCut(t *testing.T) {
-	// The secret ("secret-of-a", see newHarness) straddles the cut.
-	text := "GET /x: " + strings.Repeat("n", providers.MaxErrorBytes-12) + "secret-of-a" + strings.Repeat("m", 100<<10)
-	f := &fake{err: providers.Errorf(providers.ReasonBadResponse, "%s", text)}
-	h := newHarness(t, map[string]*fake{"a": f})
+// failOnce scrapes one account whose provider fails with err and returns
+// its status, with the harness (for its logs).
+func failOnce(t *testing.T, err error) ([]Status, *harness) {
+	t.Helper()
+	h := newHarness(t, map[string]*fake{"a": {err: err}})
 	apply(t, h, acct("a"))
 	testutil.CollectAndCount(h)
 	st := h.Status()
 	if len(st) != 1 {
 		t.Fatalf("%d statuses", len(st))
 	}
+	return st, h
+}
+
+// TestLongErrorIsCut: an error of any length from a provider is kept and
+// logged cut to providers.MaxErrorBytes, after redaction, so a secret at the
+// cut is still redacted.
+func TestLongErrorIsCut(t *testing.T) {
+	// The secret ("secret-of-a", see newHarness) straddles the cut.
+	text := "GET /x: " + strings.Repeat("n", providers.MaxErrorBytes-12) + "secret-of-a" + strings.Repeat("m", 100<<10)
+	st, h := failOnce(t, providers.Errorf(providers.ReasonBadResponse, "%s", text))
 	if n := len(st[0].LastError); n > providers.MaxErrorBytes || n < providers.MaxErrorBytes-16 {
 		t.Errorf("LastError of %d bytes, want at most and about %d", n, providers.MaxErrorBytes)
 	}
@@ -383,14 +390,7 @@ func TestLongErrorIsCut(t *testing.T) {
 // library's "…500 Internal Server Error\nResponse: …") is kept on one line,
 // so that it cannot break the --once table or the page.
 func TestErrorIsOneLine(t *testing.T) {
-	f := &fake{err: providers.Errorf(providers.ReasonHTTPStatus, "GET /x: 500 Internal Server Error\nResponse: \x1b[31mboom\r\n\tend")}
-	h := newHarness(t, map[string]*fake{"a": f})
-	apply(t, h, acct("a"))
-	testutil.CollectAndCount(h)
-	st := h.Status()
-	if len(st) != 1 {
-		t.Fatalf("%d statuses", len(st))
-	}
+	st, _ := failOnce(t, providers.Errorf(providers.ReasonHTTPStatus, "GET /x: 500 Internal Server Error\nResponse: \x1b[31mboom\r\n\tend"))
 	if want := "GET /x: 500 Internal Server Error Response:  [31mboom   end"; st[0].LastError != want {
 		t.Errorf("LastError = %q, want %q", st[0].LastError, want)
 	}
