@@ -73,14 +73,23 @@ func oauth2Config(tokenURL string) *promconfig.HTTPClientConfig {
 	return &cfg
 }
 
-func oauth2Client(t *testing.T, cfg *promconfig.HTTPClientConfig) *http.Client {
+func oauth2Client(t *testing.T, cfg *promconfig.HTTPClientConfig, secrets *providers.Redactor) *http.Client {
 	t.Helper()
-	client, err := providers.NewClient(cfg, "test", nil)
+	client, err := providers.NewClient(cfg, "test", secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.CloseIdleConnections)
 	return client
+}
+
+// newAPI serves a recorder as the balance API until the test ends.
+func newAPI(t *testing.T) (*recorder, string) {
+	t.Helper()
+	api := &recorder{}
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	return api, srv.URL
 }
 
 func get(ctx context.Context, client *http.Client, u string) (*providers.Response, error) {
@@ -127,12 +136,10 @@ func TestOAuth2TokenRedirect(t *testing.T) {
 				tokens.ServeHTTP(w, r)
 			}))
 			defer tokenSrv.Close()
-			api := &recorder{}
-			apiSrv := httptest.NewServer(api)
-			defer apiSrv.Close()
+			api, apiURL := newAPI(t)
 
-			client := oauth2Client(t, oauth2Config(tokenSrv.URL+"/token"))
-			_, err := get(context.Background(), client, apiSrv.URL)
+			client := oauth2Client(t, oauth2Config(tokenSrv.URL+"/token"), nil)
+			_, err := get(context.Background(), client, apiURL)
 			if c.sameOrigin {
 				if err != nil {
 					t.Fatalf("same-origin token redirect: %v", err)
@@ -173,15 +180,13 @@ func TestOAuth2Bearer(t *testing.T) {
 	tokens := &tokenEndpoint{expiresIn: 3600}
 	tokenSrv := httptest.NewServer(tokens)
 	defer tokenSrv.Close()
-	api := &recorder{}
-	apiSrv := httptest.NewServer(api)
-	defer apiSrv.Close()
+	api, apiURL := newAPI(t)
 	cfg := oauth2Config(tokenSrv.URL + "/token")
 	cfg.OAuth2.Scopes = []string{"balance:read", "account"}
 	cfg.OAuth2.EndpointParams = map[string]string{"audience": "sms-api"}
-	client := oauth2Client(t, cfg)
+	client := oauth2Client(t, cfg, nil)
 	for i := 0; i < 2; i++ {
-		if _, err := get(context.Background(), client, apiSrv.URL); err != nil {
+		if _, err := get(context.Background(), client, apiURL); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -206,20 +211,18 @@ func TestOAuth2SecretFileRotated(t *testing.T) {
 	tokens := &tokenEndpoint{expiresIn: 1} // within oauth2's expiry delta: every request fetches
 	tokenSrv := httptest.NewServer(tokens)
 	defer tokenSrv.Close()
-	api := &recorder{}
-	apiSrv := httptest.NewServer(api)
-	defer apiSrv.Close()
+	api, apiURL := newAPI(t)
 	file := filepath.Join(t.TempDir(), "client_secret")
 	cfg := oauth2Config(tokenSrv.URL + "/token")
 	cfg.OAuth2.ClientSecret = ""
 	cfg.OAuth2.ClientSecretFile = file
-	client := oauth2Client(t, cfg)
+	client := oauth2Client(t, cfg, nil)
 	secrets := []string{"first-secret-aaaa", "rotated-secret-bbbb"}
 	for _, s := range secrets {
 		if err := os.WriteFile(file, []byte(s+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := get(context.Background(), client, apiSrv.URL); err != nil {
+		if _, err := get(context.Background(), client, apiURL); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -235,7 +238,7 @@ func TestOAuth2SecretFileRotated(t *testing.T) {
 	if err := os.Remove(file); err != nil {
 		t.Fatal(err)
 	}
-	_, err := get(context.Background(), client, apiSrv.URL)
+	_, err := get(context.Background(), client, apiURL)
 	if err == nil || providers.Classify(err) != providers.ReasonAuth || !strings.Contains(err.Error(), "client_secret_file") {
 		t.Fatalf("without the secret file: error %v, want an auth error naming client_secret_file", err)
 	}
@@ -257,16 +260,14 @@ func TestOAuth2RequestStopsWaiting(t *testing.T) {
 	}))
 	defer tokenSrv.Close()
 	defer once.Do(func() { close(release) })
-	api := &recorder{}
-	apiSrv := httptest.NewServer(api)
-	defer apiSrv.Close()
-	client := oauth2Client(t, oauth2Config(tokenSrv.URL+"/token"))
+	api, apiURL := newAPI(t)
+	client := oauth2Client(t, oauth2Config(tokenSrv.URL+"/token"), nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() {
-		_, err := get(ctx, client, apiSrv.URL)
+		_, err := get(ctx, client, apiURL)
 		errc <- err
 	}()
 	select {
@@ -278,7 +279,7 @@ func TestOAuth2RequestStopsWaiting(t *testing.T) {
 		t.Fatal("the request still waits for its token 5s after its context ended")
 	}
 	once.Do(func() { close(release) })
-	if _, err := get(context.Background(), client, apiSrv.URL); err != nil {
+	if _, err := get(context.Background(), client, apiURL); err != nil {
 		t.Fatal(err)
 	}
 	if got := tokens.seen(); len(got) != 1 {
@@ -296,15 +297,14 @@ func TestOAuth2ContextNotKept(t *testing.T) {
 	tokens := &tokenEndpoint{expiresIn: 1}
 	tokenSrv := httptest.NewServer(tokens)
 	defer tokenSrv.Close()
-	apiSrv := httptest.NewServer(&recorder{})
-	defer apiSrv.Close()
-	client := oauth2Client(t, oauth2Config(tokenSrv.URL+"/token"))
+	_, apiURL := newAPI(t)
+	client := oauth2Client(t, oauth2Config(tokenSrv.URL+"/token"), nil)
 	ctx, cancel := context.WithCancel(context.Background())
-	if _, err := get(ctx, client, apiSrv.URL); err != nil {
+	if _, err := get(ctx, client, apiURL); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
-	if _, err := get(context.Background(), client, apiSrv.URL); err != nil {
+	if _, err := get(context.Background(), client, apiURL); err != nil {
 		t.Fatalf("after the first request's context was cancelled: %v", err)
 	}
 	if got := tokens.seen(); len(got) != 2 {
@@ -349,11 +349,9 @@ func TestOAuth2TokenErrors(t *testing.T) {
 				fmt.Fprint(w, c.body)
 			}))
 			defer tokenSrv.Close()
-			api := &recorder{}
-			apiSrv := httptest.NewServer(api)
-			defer apiSrv.Close()
-			client := oauth2Client(t, oauth2Config(tokenSrv.URL+"/token"))
-			_, err := get(context.Background(), client, apiSrv.URL)
+			api, apiURL := newAPI(t)
+			client := oauth2Client(t, oauth2Config(tokenSrv.URL+"/token"), nil)
+			_, err := get(context.Background(), client, apiURL)
 			if got := providers.Classify(err); got != c.want {
 				t.Errorf("Classify(%v) = %s, want %s", err, got, c.want)
 			}
@@ -465,19 +463,14 @@ func TestOAuth2TokenRedacted(t *testing.T) {
 	tokens := &tokenEndpoint{expiresIn: 3600}
 	tokenSrv := httptest.NewServer(tokens)
 	defer tokenSrv.Close()
-	api := &recorder{}
-	apiSrv := httptest.NewServer(api)
-	defer apiSrv.Close()
+	_, apiURL := newAPI(t)
 	secrets := providers.NewRedactor()
-	client, err := providers.NewClient(oauth2Config(tokenSrv.URL+"/token"), "test", secrets)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := oauth2Client(t, oauth2Config(tokenSrv.URL+"/token"), secrets)
 	token := "tok-" + clientSecret // what tokenEndpoint issues
 	if got := secrets.Redact("echo " + token); got != "echo "+token {
 		t.Fatalf("redacted %q before any token was issued", got)
 	}
-	if _, err := get(context.Background(), client, apiSrv.URL); err != nil {
+	if _, err := get(context.Background(), client, apiURL); err != nil {
 		t.Fatal(err)
 	}
 	if got := secrets.Redact("echo " + token); strings.Contains(got, token[:8]) {
@@ -496,15 +489,10 @@ func TestOAuth2HugeTokenRefused(t *testing.T) {
 		fmt.Fprintf(w, `{"access_token":%q,"token_type":"bearer","expires_in":3600}`, huge[:len(huge)-100])
 	}))
 	defer tokenSrv.Close()
-	api := &recorder{}
-	apiSrv := httptest.NewServer(api)
-	defer apiSrv.Close()
+	api, apiURL := newAPI(t)
 	secrets := providers.NewRedactor()
-	client, err := providers.NewClient(oauth2Config(tokenSrv.URL+"/token"), "test", secrets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = get(context.Background(), client, apiSrv.URL)
+	client := oauth2Client(t, oauth2Config(tokenSrv.URL+"/token"), secrets)
+	_, err := get(context.Background(), client, apiURL)
 	if providers.Classify(err) != providers.ReasonBadResponse || !strings.Contains(err.Error(), "more than") {
 		t.Fatalf("error %v (%s), want bad_response about the token's size", err, providers.Classify(err))
 	}
