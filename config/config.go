@@ -18,7 +18,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -161,7 +160,7 @@ const (
 	// MaxFileBytes bounds the configuration file.
 	MaxFileBytes = 4 << 20
 	// MaxSecretFileBytes bounds a *_file credential.
-	MaxSecretFileBytes = 64 << 10
+	MaxSecretFileBytes = providers.MaxSecretFileBytes
 )
 
 // Options say which providers accounts may name and where Parse looks
@@ -195,32 +194,7 @@ func Load(path string, opts Options) (*Config, error) {
 func ReadSecretFile(path string) ([]byte, error) { return readRegular(path, MaxSecretFileBytes) }
 
 func readRegular(path string, limit int64) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return data, nil
+	return providers.ReadRegularFile(path, limit)
 }
 
 // Parse validates data read from file. Relative *_file paths are resolved

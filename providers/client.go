@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
@@ -103,35 +104,52 @@ func NewClient(cfg *promconfig.HTTPClientConfig, name string, secrets *Redactor)
 	return c, nil
 }
 
-// maxSecretFileBytes bounds a secret file of an http_client_config, like
-// the configuration's own *_file credentials.
-const maxSecretFileBytes = 64 << 10
+// MaxSecretFileBytes bounds a file holding a secret: a *_file credential,
+// a secret file of an http_client_config.
+const MaxSecretFileBytes = 64 << 10
 
 // readSecretFile reads the secret in path, a regular file of at most
-// maxSecretFileBytes, with surrounding whitespace trimmed as
+// MaxSecretFileBytes, with surrounding whitespace trimmed as
 // prometheus/common does when it sends a secret read from a file.
 func readSecretFile(path string) (string, error) {
-	// Stat first: opening a FIFO would block.
-	fi, err := os.Stat(path)
+	b, err := ReadRegularFile(path, MaxSecretFileBytes)
 	if err != nil {
 		return "", err
-	}
-	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("%s is not a regular file", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSecretFileBytes+1))
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", path, err)
-	}
-	if len(b) > maxSecretFileBytes {
-		return "", fmt.Errorf("%s is larger than %d bytes", path, maxSecretFileBytes)
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+// ReadRegularFile reads the file at path if it is a regular file of at
+// most limit bytes. A device, a FIFO or a directory is refused without
+// blocking on it (stat first, open non-blocking, stat the opened file
+// again), as is a larger file, without reading more than limit+1 bytes.
+func ReadRegularFile(path string, limit int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st, err = f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return data, nil
 }
 
 // HTTPClientSecrets returns every secret value of cfg, for the account's
